@@ -1,0 +1,128 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/xiaoer-cs/xiaoer/knowledge"
+)
+
+// reply is the bot's answer to a turn, before it is stored.
+type reply struct {
+	Message
+	lang string
+}
+
+// suggestionFloor is the confidence a knowledge hit needs to be offered as a
+// "did you mean" suggestion; answering needs the retriever's own threshold.
+const suggestionFloor = 0.25
+
+// answer decides what the turn asks and composes the reply. A non-empty
+// trigger means the shopper asked for a person instead.
+func (b *Bot) answer(ctx context.Context, t Turn, log *slog.Logger) (reply, string, error) {
+	fallback := t.Lang
+	if fallback == "" && t.Shopper != nil {
+		fallback = t.Shopper.Lang
+	}
+	lang := detectLang(t.Text, fallback)
+	r := reply{lang: lang, Message: Message{Role: RoleBot, ReplyTo: t.ClientID}}
+
+	if handoffAsked(t.Text) {
+		return r, TriggerWords, nil
+	}
+	asked, strong := orderIntent(t.Text)
+	if asked && strong {
+		return b.orderReply(ctx, t, r, log)
+	}
+	switch smallTalk(t.Text) {
+	case talkGreeting:
+		r.Intent = IntentSmallTalk
+		if t.Shopper != nil && t.Shopper.Name != "" {
+			r.Text = fmt.Sprintf(text(lang, msgGreetingNamed), t.Shopper.Name)
+		} else {
+			r.Text = text(lang, msgGreeting)
+		}
+		r.Suggestions = starterQuestions[lang]
+		return r, "", nil
+	case talkThanks:
+		r.Intent, r.Text = IntentSmallTalk, text(lang, msgThanks)
+		return r, "", nil
+	case talkBye:
+		r.Intent, r.Text = IntentSmallTalk, text(lang, msgBye)
+		return r, "", nil
+	}
+
+	res, err := b.search(ctx, t.Text, lang)
+	if err != nil {
+		return r, "", err
+	}
+	if res.Answerable {
+		top := res.Hits[0]
+		r.Intent = IntentFAQ
+		r.Text = top.Answer
+		r.Sources = []Source{{ID: top.ID, Title: top.Question}}
+		for _, h := range res.Hits[1:] {
+			if len(r.Suggestions) == 2 {
+				break
+			}
+			if h.Confidence >= suggestionFloor && h.Question != top.Question {
+				r.Suggestions = append(r.Suggestions, h.Question)
+			}
+		}
+		return r, "", nil
+	}
+	if asked {
+		// "my order ..." with no confident knowledge answer: show the orders.
+		return b.orderReply(ctx, t, r, log)
+	}
+	return b.unsure(r, res), "", nil
+}
+
+// search asks the retriever in the message's language first, then in any
+// language when that finds nothing answerable.
+func (b *Bot) search(ctx context.Context, q, lang string) (knowledge.Result, error) {
+	locale := "zh-CN"
+	if lang == "en" {
+		locale = "en"
+	}
+	res, err := b.kb.Search(ctx, q, knowledge.SearchOptions{Limit: 5, Locale: locale})
+	if err != nil {
+		return res, fmt.Errorf("search knowledge: %w", err)
+	}
+	if res.Answerable {
+		return res, nil
+	}
+	all, err := b.kb.Search(ctx, q, knowledge.SearchOptions{Limit: 5})
+	if err != nil {
+		return res, fmt.Errorf("search knowledge: %w", err)
+	}
+	if all.Answerable || len(res.Hits) == 0 {
+		return all, nil
+	}
+	return res, nil
+}
+
+// unsure is the honest "not sure" reply: up to 3 questions the shopper may
+// have meant, and the offer of a person.
+func (b *Bot) unsure(r reply, res knowledge.Result) reply {
+	r.Intent = IntentUnsure
+	seen := map[string]bool{}
+	for _, h := range res.Hits {
+		if len(r.Suggestions) == 3 {
+			break
+		}
+		if h.Confidence >= suggestionFloor && !seen[h.Question] {
+			seen[h.Question] = true
+			r.Suggestions = append(r.Suggestions, h.Question)
+		}
+	}
+	if len(r.Suggestions) > 0 {
+		r.Text = text(r.lang, msgUnsureSuggest)
+	} else {
+		r.Text = text(r.lang, msgUnsure)
+		r.Suggestions = append(r.Suggestions, starterQuestions[r.lang][:2]...)
+	}
+	r.Suggestions = append(r.Suggestions, text(r.lang, msgTalkToPerson))
+	return r
+}

@@ -1,0 +1,65 @@
+package bot
+
+// Message keys of the bot's fixed replies.
+const (
+	msgInternalError = iota
+	msgGreeting
+	msgGreetingNamed
+	msgThanks
+	msgBye
+	msgUnsure
+	msgUnsureSuggest
+	msgTalkToPerson
+	msgLoginForOrders
+	msgNoOrders
+	msgOrderNotFound
+	msgOrdersIntro
+	msgOnlyPastOrders
+	msgHandoffQueued
+	msgHandoffAssigned
+	msgHandoffOffline
+)
+
+// replies holds every fixed reply in zh-CN and en. Format verbs are filled
+// by the caller.
+var replies = map[int][2]string{
+	msgInternalError: {"抱歉，系统开了个小差，请稍后再发一次。", "Sorry, something went wrong on our side. Please send that again in a moment."},
+	msgGreeting: {"您好！我是小二，商城的 AI 客服。可以帮您查订单、解答退换货、配送、发票、会员等问题。",
+		"Hi! I'm Xiaoer, the shop's AI assistant. I can look up your orders and answer questions about returns, shipping, invoices, membership and more."},
+	msgGreetingNamed: {"%s，您好！我是小二，商城的 AI 客服。可以帮您查订单、解答退换货、配送、发票、会员等问题。",
+		"Hi %s! I'm Xiaoer, the shop's AI assistant. I can look up your orders and answer questions about returns, shipping, invoices, membership and more."},
+	msgThanks: {"不客气！还有其他问题随时找我。", "You're welcome! Ask me anytime if anything else comes up."},
+	msgBye:    {"感谢光临，祝您购物愉快，再见！", "Thanks for visiting, and happy shopping. Goodbye!"},
+	msgUnsure: {"抱歉，这个问题我还不太确定，不想给您错误的答复。您可以换个说法，或者转人工客服。",
+		"Sorry, I'm not sure about that, and I'd rather not guess. You could rephrase it, or talk to a person."},
+	msgUnsureSuggest: {"抱歉，这个问题我还不太确定。您想问的是不是下面这些？也可以转人工客服。",
+		"Sorry, I'm not sure I understood. Did you mean one of these? You can also talk to a person."},
+	msgTalkToPerson: {"转人工", "Talk to a person"},
+	msgLoginForOrders: {"查询订单需要先登录商城账号。登录后我只会显示您本人的订单；您也可以在“我的订单”页面查看物流。",
+		"Please log in to the shop first so I can look up your orders: I only ever show orders to their owner. You can also follow your parcels under My Orders."},
+	msgNoOrders:       {"您的账户里还没有订单。", "There are no orders in your account yet."},
+	msgOrderNotFound:  {"在您的账户中没有找到订单 %s，请核对订单号；所有订单都可以在“我的订单”中查看。", "I couldn't find order %s in your account. Please check the number; all your orders are listed under My Orders."},
+	msgOrdersIntro:    {"为您找到以下订单：", "Here is what I found:"},
+	msgOnlyPastOrders: {"您目前没有进行中的订单，这是最近的一笔：", "You have no orders in progress; here is your most recent one:"},
+	msgHandoffQueued:  {"已为您转接人工客服，您前面还有 %d 位，请稍候。", "I've asked a person to join. You are number %d in the queue; please hold on."},
+	msgHandoffAssigned: {"人工客服已接入，请直接描述您的问题。",
+		"An agent has joined the conversation; please go ahead and describe your question."},
+	msgHandoffOffline: {"已记录您的转人工请求。目前暂无人工客服在线（服务时间：每天 9:00–21:00）。请在这里留下您的问题和联系方式，客服上线后会第一时间回复您。",
+		"I've passed on your request for a person. No agent is online right now (service hours: 9:00–21:00 Beijing time, every day). Please leave your question and how to reach you here, and an agent will reply as soon as they're back."},
+}
+
+// text returns the reply with the given key in lang ("zh" or "en").
+func text(lang string, key int) string {
+	r := replies[key]
+	if lang == "en" {
+		return r[1]
+	}
+	return r[0]
+}
+
+// starterQuestions are offered as chips after a greeting or when the bot
+// has nothing better to suggest.
+var starterQuestions = map[string][]string{
+	"zh": {"我的订单到哪了", "如何申请七天无理由退货", "多久能发货", "怎么开发票"},
+	"en": {"Where is my order?", "How do I return an item?", "How long does shipping take?", "How do I get an invoice?"},
+}

@@ -1,0 +1,236 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/xiaoer-cs/xiaoer/bot"
+)
+
+// newID returns a random identifier with the given prefix.
+func newID(prefix string) string {
+	b := make([]byte, 12)
+	rand.Read(b) // never fails (crypto/rand documents it)
+	return prefix + hex.EncodeToString(b)
+}
+
+// OpenConversation returns the conversation a connection should join.
+// It resumes the conversation named wantID when owner owns it, else the
+// owner's most recent conversation when resumeLatest is set, else creates a
+// new one. A wantID owned by someone else is ignored without a word, so ids
+// cannot be probed.
+func (s *Store) OpenConversation(ctx context.Context, owner, shopperID, wantID, lang string, resumeLatest bool) (bot.Conversation, error) {
+	if wantID != "" {
+		c, err := s.conversation(ctx, "id = ? AND owner = ?", wantID, owner)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, bot.ErrNotFound) {
+			return bot.Conversation{}, err
+		}
+	}
+	if resumeLatest {
+		c, err := s.conversation(ctx, "owner = ? ORDER BY updated_at DESC LIMIT 1", owner)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, bot.ErrNotFound) {
+			return bot.Conversation{}, err
+		}
+	}
+	now := s.now()
+	c := bot.Conversation{ID: newID("c_"), Owner: owner, ShopperID: shopperID, Lang: lang, CreatedAt: now}
+	var shopper any
+	if shopperID != "" {
+		shopper = shopperID
+	}
+	_, err := s.write.ExecContext(ctx, `INSERT INTO conversations (id, owner, shopper_id, lang, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, c.ID, owner, shopper, lang, formatTime(now), formatTime(now))
+	if err != nil {
+		return bot.Conversation{}, fmt.Errorf("sqlite: create conversation: %w", err)
+	}
+	return c, nil
+}
+
+func (s *Store) conversation(ctx context.Context, where string, args ...any) (bot.Conversation, error) {
+	var c bot.Conversation
+	var shopper sql.NullString
+	var created string
+	err := s.read.QueryRowContext(ctx, `SELECT id, owner, shopper_id, lang, last_seq, created_at
+		FROM conversations WHERE `+where, args...).Scan(&c.ID, &c.Owner, &shopper, &c.Lang, &c.LastSeq, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, bot.ErrNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("sqlite: find conversation: %w", err)
+	}
+	c.ShopperID = shopper.String
+	c.CreatedAt, err = parseTime(created)
+	return c, err
+}
+
+type messageMeta struct {
+	Sources     []bot.Source `json:"sources,omitempty"`
+	Cards       []bot.Card   `json:"cards,omitempty"`
+	Suggestions []string     `json:"suggestions,omitempty"`
+}
+
+// AppendMessage stores m at the end of its conversation, giving it an id, the
+// next seq and a creation time, and returns the stored message. When m has a
+// ClientID already stored in that conversation, nothing is written and the
+// earlier message is returned with duplicate true.
+func (s *Store) AppendMessage(ctx context.Context, m bot.Message) (stored bot.Message, duplicate bool, err error) {
+	meta, err := json.Marshal(messageMeta{Sources: m.Sources, Cards: m.Cards, Suggestions: m.Suggestions})
+	if err != nil {
+		return m, false, fmt.Errorf("sqlite: append message: %w", err)
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return m, false, fmt.Errorf("sqlite: append message: begin: %w", err)
+	}
+	defer tx.Rollback()
+
+	if m.ClientID != "" {
+		prev, err := scanMessage(tx.QueryRowContext(ctx, selectMessage+` WHERE conversation_id = ? AND client_id = ?`,
+			m.ConversationID, m.ClientID))
+		if err == nil {
+			return prev, true, nil
+		}
+		if !errors.Is(err, bot.ErrNotFound) {
+			return m, false, err
+		}
+	}
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?
+		WHERE id = ? RETURNING last_seq`, s.stamp(), m.ConversationID).Scan(&seq); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return m, false, fmt.Errorf("sqlite: append message to %s: %w", m.ConversationID, bot.ErrNotFound)
+		}
+		return m, false, fmt.Errorf("sqlite: append message: next seq: %w", err)
+	}
+	m.ID = newID("m_")
+	m.Seq = seq
+	m.CreatedAt = s.now().UTC()
+	var clientID any
+	if m.ClientID != "" {
+		clientID = m.ClientID
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO messages
+		(id, conversation_id, seq, role, client_id, text, reply_to, intent, meta, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.ConversationID, m.Seq, m.Role, clientID, m.Text, m.ReplyTo, m.Intent, string(meta), formatTime(m.CreatedAt)); err != nil {
+		return m, false, fmt.Errorf("sqlite: append message: insert: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return m, false, fmt.Errorf("sqlite: append message: commit: %w", err)
+	}
+	return m, false, nil
+}
+
+const selectMessage = `SELECT id, conversation_id, seq, role, COALESCE(client_id, ''), text, reply_to, intent, meta, created_at FROM messages`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanMessage(row rowScanner) (bot.Message, error) {
+	var m bot.Message
+	var meta, created string
+	err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Role, &m.ClientID, &m.Text, &m.ReplyTo, &m.Intent, &meta, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, bot.ErrNotFound
+	}
+	if err != nil {
+		return m, fmt.Errorf("sqlite: read message: %w", err)
+	}
+	var mm messageMeta
+	if err := json.Unmarshal([]byte(meta), &mm); err != nil {
+		return m, fmt.Errorf("sqlite: message %s meta: %w", m.ID, err)
+	}
+	m.Sources, m.Cards, m.Suggestions = mm.Sources, mm.Cards, mm.Suggestions
+	m.CreatedAt, err = parseTime(created)
+	return m, err
+}
+
+// MessagesAfter returns up to limit messages of a conversation with seq > after, in order.
+func (s *Store) MessagesAfter(ctx context.Context, conversationID string, after int64, limit int) ([]bot.Message, error) {
+	rows, err := s.read.QueryContext(ctx, selectMessage+` WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+		conversationID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: messages of %s: %w", conversationID, err)
+	}
+	defer rows.Close()
+	var out []bot.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: messages of %s: %w", conversationID, err)
+	}
+	return out, nil
+}
+
+// ReplyTo returns the first message that replies to the shopper message with
+// the given client id, or bot.ErrNotFound.
+func (s *Store) ReplyTo(ctx context.Context, conversationID, clientID string) (bot.Message, error) {
+	return scanMessage(s.read.QueryRowContext(ctx, selectMessage+` WHERE conversation_id = ? AND reply_to = ? ORDER BY seq LIMIT 1`,
+		conversationID, clientID))
+}
+
+// MessageInConversation reports whether the message id belongs to the conversation.
+func (s *Store) MessageInConversation(ctx context.Context, conversationID, messageID string) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages WHERE id = ? AND conversation_id = ?`,
+		messageID, conversationID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: find message: %w", err)
+	}
+	return n > 0, nil
+}
+
+// SaveFeedback records whether a message helped; a later vote replaces an earlier one.
+// It returns bot.ErrNotFound when the message is not in the conversation.
+func (s *Store) SaveFeedback(ctx context.Context, conversationID, messageID string, helpful bool) error {
+	res, err := s.write.ExecContext(ctx, `INSERT INTO feedback (message_id, helpful, created_at)
+		SELECT id, ?, ? FROM messages WHERE id = ? AND conversation_id = ? AND role <> 'shopper'
+		ON CONFLICT (message_id) DO UPDATE SET helpful = excluded.helpful, created_at = excluded.created_at`,
+		helpful, s.stamp(), messageID, conversationID)
+	if err != nil {
+		return fmt.Errorf("sqlite: save feedback: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return bot.ErrNotFound
+	}
+	return nil
+}
+
+// SaveRating records the shopper's rating of a conversation; a later rating replaces an earlier one.
+func (s *Store) SaveRating(ctx context.Context, conversationID string, score int, comment string) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO ratings (conversation_id, score, comment, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (conversation_id) DO UPDATE SET score = excluded.score, comment = excluded.comment, created_at = excluded.created_at`,
+		conversationID, score, comment, s.stamp())
+	if err != nil {
+		return fmt.Errorf("sqlite: save rating: %w", err)
+	}
+	return nil
+}
+
+// RecordHandoff marks a conversation as waiting for a person, with the trigger that asked for it.
+func (s *Store) RecordHandoff(ctx context.Context, conversationID, trigger string) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE conversations SET status = 'handoff_requested', handoff_trigger = ?, updated_at = ?
+		WHERE id = ?`, trigger, s.stamp(), conversationID)
+	if err != nil {
+		return fmt.Errorf("sqlite: record handoff: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return bot.ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/xiaoer-cs/xiaoer/bot/sqlite"
+	"github.com/xiaoer-cs/xiaoer/knowledge"
+)
+
+// runKBImport loads FAQ entries from a file into the data folder, all or
+// nothing: the file is read and validated whole before anything is written.
+func runKBImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("kb import", stderr)
+	data := dataFlag(fs, getenv)
+	replace := fs.Bool("replace", false, "drop every existing entry before importing")
+	format := fs.String("format", "", "csv or json (default: by the file's extension)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"kb import needs exactly one FILE (.csv or .json)"}
+	}
+	path := fs.Arg(0)
+	f, err := fileFormat(path, *format)
+	if err != nil {
+		return err
+	}
+	in, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("kb import: %w", err)
+	}
+	defer in.Close()
+	entries, err := knowledge.ReadEntries(bufio.NewReader(in), f)
+	if err != nil {
+		return fmt.Errorf("kb import: %s: nothing was imported: %w", path, err)
+	}
+	log, err := newLogger(stderr, "text", "warn")
+	if err != nil {
+		return err
+	}
+	d, err := openData(ctx, *data, log)
+	if err != nil {
+		return fmt.Errorf("kb import: %w", err)
+	}
+	defer d.Close()
+	if err := d.kb.Import(ctx, entries, *replace); err != nil {
+		return fmt.Errorf("kb import: %w", err)
+	}
+	all, err := d.kb.Entries(ctx)
+	if err != nil {
+		return fmt.Errorf("kb import: %w", err)
+	}
+	verb := "imported"
+	if *replace {
+		verb = "imported (replacing the previous entries)"
+	}
+	fmt.Fprintf(stdout, "%s %d entries from %s into %s; the knowledge base now has %d entries\n", verb, len(entries), path, *data, len(all))
+	return nil
+}
+
+// runKBExport writes the data folder's FAQ entries as CSV or JSON. It reads
+// the database only, so it works while a server is running.
+func runKBExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("kb export", stderr)
+	data := dataFlag(fs, getenv)
+	format := fs.String("format", "", "csv or json (default: by --out's extension, else csv)")
+	out := fs.String("out", "", "file to write (default: standard output)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"kb export takes no arguments; use --out FILE"}
+	}
+	f := knowledge.FormatCSV
+	if *format != "" || *out != "" {
+		var err error
+		if f, err = fileFormat(*out, *format); err != nil {
+			return err
+		}
+	}
+	dbPath := filepath.Join(*data, dbFile)
+	if _, err := os.Stat(dbPath); err != nil {
+		return fmt.Errorf("kb export: no database in %s: %w", *data, err)
+	}
+	store, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
+	if err != nil {
+		return fmt.Errorf("kb export: %w", err)
+	}
+	defer store.Close()
+	entries, _, err := store.Entries(ctx)
+	if err != nil {
+		return fmt.Errorf("kb export: %w", err)
+	}
+	w := stdout
+	var file *os.File
+	if *out != "" {
+		file, err = os.Create(*out)
+		if err != nil {
+			return fmt.Errorf("kb export: %w", err)
+		}
+		defer file.Close()
+		w = file
+	}
+	bw := bufio.NewWriter(w)
+	if err := knowledge.WriteEntries(bw, f, entries); err != nil {
+		return fmt.Errorf("kb export: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("kb export: %w", err)
+	}
+	if file != nil {
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("kb export: %w", err)
+		}
+		fmt.Fprintf(stderr, "exported %d entries to %s\n", len(entries), *out)
+	}
+	return nil
+}
+
+// fileFormat picks the format from an explicit flag or the file's extension.
+func fileFormat(path, explicit string) (knowledge.Format, error) {
+	switch strings.ToLower(explicit) {
+	case "csv":
+		return knowledge.FormatCSV, nil
+	case "json":
+		return knowledge.FormatJSON, nil
+	case "":
+		f, err := knowledge.FormatOf(path)
+		if err != nil {
+			return "", usageError{err.Error() + "; or pass --format csv|json"}
+		}
+		return f, nil
+	}
+	return "", usageError{fmt.Sprintf("unknown format %q: want csv or json", explicit)}
+}

@@ -1,0 +1,95 @@
+// Command xiaoer is the Xiaoer customer-service chatbot: one binary that
+// serves the shopper chat, and the tools to load its knowledge base and sign
+// shopper tokens.
+//
+//	xiaoer serve [--demo] [--addr 127.0.0.1:8080] [--data DIR]
+//	xiaoer kb import [--data DIR] [--replace] FILE.csv|FILE.json
+//	xiaoer kb export [--data DIR] [--format csv|json] [--out FILE]
+//	xiaoer token [--data DIR] --shopper ID [--ttl 1h]
+//	xiaoer version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "xiaoer:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError marks a mistake in the command line (exit code 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `usage: xiaoer <command> [flags]
+
+commands:
+  serve        run the chat server (--demo loads the demo shop into an empty data folder)
+  kb import    load FAQ entries from a CSV or JSON file
+  kb export    write the FAQ entries as CSV or JSON
+  token        print a signed shopper token for testing an integration
+  version      print the version
+
+Run "xiaoer <command> -h" for the flags of a command. Every flag has an
+environment variable (XIAOER_ADDR, XIAOER_DATA, ...), listed in its help.`
+
+// run is the whole program: main only adds the process's signals,
+// arguments, environment and standard streams. Tests call it directly.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return usageError{"no command given"}
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], getenv, stdout, stderr)
+	case "kb":
+		if len(args) < 2 {
+			return usageError{"kb needs a subcommand: import or export"}
+		}
+		switch args[1] {
+		case "import":
+			return runKBImport(ctx, args[2:], getenv, stdout, stderr)
+		case "export":
+			return runKBExport(ctx, args[2:], getenv, stdout, stderr)
+		}
+		return usageError{fmt.Sprintf("unknown kb subcommand %q: want import or export", args[1])}
+	case "token":
+		return runToken(args[1:], getenv, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "xiaoer", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/xiaoer-cs/xiaoer/bot"
+	"github.com/xiaoer-cs/xiaoer/handoff"
+	"github.com/xiaoer-cs/xiaoer/web"
+	"github.com/xiaoer-cs/xiaoer/web/shoptoken"
+)
+
+// shutdownGrace bounds how long a shutdown waits for requests and sockets.
+const shutdownGrace = 10 * time.Second
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	addr := fs.String("addr", envOr(getenv, "XIAOER_ADDR", "127.0.0.1:8080"), "listen address (env XIAOER_ADDR)")
+	data := dataFlag(fs, getenv)
+	demo := fs.Bool("demo", envBool(getenv, "XIAOER_DEMO"), "load the demo shop into an empty data folder and serve the demo token endpoint (env XIAOER_DEMO)")
+	origins := fs.String("origins", envOr(getenv, "XIAOER_ALLOWED_ORIGINS", ""), "comma-separated shop origins allowed to open the chat socket, e.g. https://shop.example.com (env XIAOER_ALLOWED_ORIGINS)")
+	logFormat := fs.String("log-format", envOr(getenv, "XIAOER_LOG_FORMAT", "text"), "log format: text or json (env XIAOER_LOG_FORMAT)")
+	logLevel := fs.String("log-level", envOr(getenv, "XIAOER_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XIAOER_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+
+	d, err := openData(ctx, *data, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if pragmas, err := d.store.Pragmas(ctx); err == nil {
+		log.Info("store open", "path", *data, "journal_mode", pragmas["journal_mode"], "synchronous", pragmas["synchronous"],
+			"foreign_keys", pragmas["foreign_keys"], "busy_timeout", pragmas["busy_timeout"])
+	}
+	if *demo {
+		if err := loadDemo(ctx, d, time.Now(), log); err != nil {
+			return err
+		}
+	}
+	secret, err := loadSecret(getenv, *data, true)
+	if err != nil {
+		return err
+	}
+	tokens, err := shoptoken.NewSigner(secret, nil)
+	if err != nil {
+		return err
+	}
+
+	hub := web.NewHub()
+	b := bot.New(bot.Config{}, d.store, d.store, d.kb, handoff.NewDesk(d.store), hub, log.With("component", "bot"))
+	srv := web.NewServer(web.Config{
+		AllowedOrigins: splitList(*origins),
+		Demo:           *demo,
+		DemoShoppers:   demoShopperIDs,
+	}, web.Deps{
+		Chat:     d.store,
+		Shoppers: d.store,
+		Bot:      b,
+		KB:       d.kb,
+		Hub:      hub,
+		Tokens:   tokens,
+		Ready: func(ctx context.Context) error {
+			if err := d.store.Ping(ctx); err != nil {
+				return err
+			}
+			_, err := d.index.DocCount()
+			return err
+		},
+	}, log.With("component", "web"))
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	log.Info("xiaoer serving", "addr", "http://"+ln.Addr().String(), "demo", *demo, "version", version)
+
+	// The bot's workers get their own context, cancelled only after the
+	// sockets are closed, so no turn is cut off while a reply can still be sent.
+	botCtx, stopBot := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBot()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return b.Run(botCtx) })
+	g.Go(func() error {
+		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		err := errors.Join(httpSrv.Shutdown(sctx), srv.Shutdown(sctx))
+		stopBot()
+		return err
+	})
+	err = g.Wait()
+	log.Info("stopped")
+	return err
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

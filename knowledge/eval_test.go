@@ -1,0 +1,261 @@
+package knowledge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// evalSet is a labelled FAQ set on disk.
+type evalSet struct {
+	name string
+	faq  string // FAQ file (CSV or JSON)
+	dev  string // labelled queries
+	// Floors a little under the measured figures, so a regression fails.
+	minHit1, minHit3, minAnswered, minDeclined float64
+}
+
+// sharedEvalDir holds the public dev sets (outside the repository).
+const sharedEvalDir = "../../shared/eval"
+
+func evalSets() []evalSet {
+	sets := []evalSet{
+		{name: "bitext-retail-en", minHit1: 0.90, minHit3: 0.97, minAnswered: 0.80},
+		{name: "hint3-sofmattress-en", minHit1: 0.60, minHit3: 0.75, minAnswered: 0.40, minDeclined: 0.50},
+		{name: "banking77-en", minHit1: 0.55, minHit3: 0.75, minAnswered: 0.25},
+		{name: "clinc150-oos-en", minHit1: 0.65, minHit3: 0.80, minAnswered: 0.40, minDeclined: 0.55},
+	}
+	for i := range sets {
+		sets[i].faq = filepath.Join(sharedEvalDir, sets[i].name, "faq.csv")
+		sets[i].dev = filepath.Join(sharedEvalDir, sets[i].name, "dev.csv")
+	}
+	// The demo FAQ (Chinese and English) and its dev set live in the repo.
+	sets = append(sets, evalSet{
+		name: "demo", faq: "../cmd/xiaoer/demo/faq.json", dev: "../testdata/eval/demo-dev.csv",
+	})
+	return sets
+}
+
+func readFAQ(tb testing.TB, path string) []Entry {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	format, err := FormatOf(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	entries, err := ReadEntries(f, format)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return entries
+}
+
+func readDev(tb testing.TB, path string) []LabelledQuery {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	qs, err := ReadLabelledQueries(f)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return qs
+}
+
+// available reports whether both files of s exist and the dev set has rows.
+func (s evalSet) available(tb testing.TB) bool {
+	for _, p := range []string{s.faq, s.dev} {
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			return false
+		}
+	}
+	return len(readDev(tb, s.dev)) > 0
+}
+
+func openEvalIndex(tb testing.TB, cfg indexConfig, entries []Entry) *Index {
+	tb.Helper()
+	ix, err := openIndex(filepath.Join(tb.TempDir(), "index"), slog.New(slog.DiscardHandler), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = ix.Close() })
+	if err := ix.Rebuild(context.Background(), entries, 1); err != nil {
+		tb.Fatal(err)
+	}
+	return ix
+}
+
+// TestSharedEvalQuality measures retrieval on the public dev sets and the
+// demo set with the default configuration, logs the figures and fails when
+// they drop under the floors. It skips when the shared sets are absent.
+//
+//	go test ./knowledge -run TestSharedEvalQuality -v
+func TestSharedEvalQuality(t *testing.T) {
+	if _, err := os.Stat(sharedEvalDir); errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("%s is absent", sharedEvalDir)
+	}
+	ctx := context.Background()
+	for _, s := range evalSets() {
+		t.Run(s.name, func(t *testing.T) {
+			if !s.available(t) {
+				t.Skipf("%s or %s is absent or empty", s.faq, s.dev)
+			}
+			ix := openEvalIndex(t, defaultConfig(), readFAQ(t, s.faq))
+			r := Evaluate(ctx, ix, readDev(t, s.dev), SearchOptions{})
+			t.Logf("%s: %v", s.name, r)
+			if len(r.Errors) > 0 {
+				t.Errorf("search errors: %v", r.Errors)
+			}
+			if len(r.UnknownIDs) > 0 {
+				t.Errorf("dev set expects ids the FAQ lacks: %v", r.UnknownIDs)
+			}
+			if testing.Verbose() {
+				for i, m := range r.Misses {
+					if i == 15 {
+						t.Logf("  ... %d more misses", len(r.Misses)-15)
+						break
+					}
+					t.Logf("  miss line %d: %q want %q got %q (conf %.2f answerable %v)", m.Line, m.Query, m.ExpectedID, m.GotID, m.Confidence, m.Answerable)
+				}
+			}
+			for _, c := range []struct {
+				name       string
+				got, floor float64
+				applies    bool
+			}{
+				{"hit@1", r.Hit1, s.minHit1, r.InScope > 0},
+				{"hit@3", r.Hit3, s.minHit3, r.InScope > 0},
+				{"in-scope answered", r.InScopeAnswered, s.minAnswered, r.InScope > 0},
+				{"oos declined", r.OOSDeclined, s.minDeclined, r.OutOfScope > 0},
+			} {
+				if c.applies && c.got < c.floor {
+					t.Errorf("%s = %.3f, under the floor %.3f", c.name, c.got, c.floor)
+				}
+			}
+		})
+	}
+}
+
+// TestSharedEvalCompare compares analyzers, boosts, re-ranking and
+// thresholds on the dev sets; the figures are in docs/retrieval.md. It runs
+// only when asked:
+//
+//	XIAOER_EVAL_COMPARE=1 go test ./knowledge -run TestSharedEvalCompare -v
+func TestSharedEvalCompare(t *testing.T) {
+	if os.Getenv("XIAOER_EVAL_COMPARE") == "" {
+		t.Skip("set XIAOER_EVAL_COMPARE=1 to run")
+	}
+	if _, err := os.Stat(sharedEvalDir); errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("%s is absent", sharedEvalDir)
+	}
+	ctx := context.Background()
+	type variant struct {
+		name string
+		cfg  indexConfig
+	}
+	with := func(name string, f func(*indexConfig)) variant {
+		c := defaultConfig()
+		f(&c)
+		return variant{name, c}
+	}
+	variants := []variant{
+		with("default", func(*indexConfig) {}),
+		with("s2 2/2/0.3 rr0.3", func(c *indexConfig) { c.BoostQuestion, c.BoostAlternates, c.BoostAnswer, c.ScoreWeight = 2, 2, 0.3, 0.3 }),
+		with("s2 1/1/0.3 rr0.3", func(c *indexConfig) { c.BoostQuestion, c.BoostAlternates, c.BoostAnswer, c.ScoreWeight = 1, 1, 0.3, 0.3 }),
+		with("s2 1.5/2/0.3 rr0.3", func(c *indexConfig) { c.BoostQuestion, c.BoostAlternates, c.BoostAnswer, c.ScoreWeight = 1.5, 2, 0.3, 0.3 }),
+		with("s2 2/2/0.1 rr0.3", func(c *indexConfig) { c.BoostQuestion, c.BoostAlternates, c.BoostAnswer, c.ScoreWeight = 2, 2, 0.1, 0.3 }),
+		with("s2 2/2/0.3 rr0.2", func(c *indexConfig) { c.BoostQuestion, c.BoostAlternates, c.BoostAnswer, c.ScoreWeight = 2, 2, 0.3, 0.2 }),
+		with("s2 2/2/0.3 rr0.3 depth50", func(c *indexConfig) {
+			c.BoostQuestion, c.BoostAlternates, c.BoostAnswer, c.ScoreWeight, c.RerankDepth = 2, 2, 0.3, 0.3, 50
+		}),
+		with("s2 2/2/0.3 rr0.3 depth10", func(c *indexConfig) {
+			c.BoostQuestion, c.BoostAlternates, c.BoostAnswer, c.ScoreWeight, c.RerankDepth = 2, 2, 0.3, 0.3, 10
+		}),
+	}
+	thresholds := []float64{0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7}
+
+	var table strings.Builder
+	fmt.Fprintf(&table, "| set | option | hit@1 | hit@3 | MRR@3 | in-scope answered | OOS declined |\n|---|---|---|---|---|---|---|\n")
+	sweep := map[string]map[float64][2]float64{} // variant -> threshold -> summed (answered correct, declined) balance
+	for _, s := range evalSets() {
+		if !s.available(t) {
+			t.Logf("%s: absent, skipped", s.name)
+			continue
+		}
+		entries, queries := readFAQ(t, s.faq), readDev(t, s.dev)
+		for _, v := range variants {
+			ix := openEvalIndex(t, v.cfg, entries)
+			outs, _, errs := evaluate(ctx, ix, queries, SearchOptions{})
+			if len(errs) > 0 {
+				t.Fatalf("%s %s: %v", s.name, v.name, errs)
+			}
+			r := summarise(outs, DefaultThreshold)
+			fmt.Fprintf(&table, "| %s | %s | %.3f | %.3f | %.3f | %.3f | %s |\n", s.name, v.name,
+				r.Hit1, r.Hit3, r.MRR3, r.InScopeAnswered, oos(r))
+			if sweep[v.name] == nil {
+				sweep[v.name] = map[float64][2]float64{}
+			}
+			for _, th := range thresholds {
+				r := summarise(outs, th)
+				line := fmt.Sprintf("%s %s threshold %.2f: answered %.3f correct %.3f precision %.3f declined %s",
+					s.name, v.name, th, r.InScopeAnswered, r.InScopeAnsweredCorrect, r.AnsweredPrecision, oos(r))
+				if v.name == "default" {
+					t.Log(line)
+				}
+				if r.OutOfScope > 0 {
+					acc := sweep[v.name][th]
+					acc[0] += r.InScopeAnsweredCorrect
+					acc[1] += r.OOSDeclined
+					sweep[v.name][th] = acc
+				}
+			}
+			_ = ix.Close()
+		}
+	}
+	t.Logf("figures at threshold %.2f:\n%s", DefaultThreshold, table.String())
+	for _, v := range variants {
+		var b strings.Builder
+		for _, th := range thresholds {
+			acc := sweep[v.name][th]
+			fmt.Fprintf(&b, " %.2f:%.3f/%.3f", th, acc[0], acc[1])
+		}
+		t.Logf("threshold sweep %s (sum over OOS sets of in-scope answered correctly / OOS declined):%s", v.name, b.String())
+	}
+}
+
+func oos(r Report) string {
+	if r.OutOfScope == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f", r.OOSDeclined)
+}
+
+// BenchmarkSearch measures a search on the banking77 FAQ (77 entries with
+// 10 phrasings each).
+func BenchmarkSearch(b *testing.B) {
+	s := evalSet{faq: filepath.Join(sharedEvalDir, "banking77-en", "faq.csv"), dev: filepath.Join(sharedEvalDir, "banking77-en", "dev.csv")}
+	if !s.available(b) {
+		b.Skipf("%s is absent", s.faq)
+	}
+	ix := openEvalIndex(b, defaultConfig(), readFAQ(b, s.faq))
+	queries := readDev(b, s.dev)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := ix.Search(ctx, queries[i%len(queries)].Query, SearchOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

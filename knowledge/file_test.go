@@ -1,0 +1,230 @@
+package knowledge
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestFormatOf(t *testing.T) {
+	tests := []struct {
+		path    string
+		want    Format
+		wantErr bool
+	}{
+		{"faq.csv", FormatCSV, false},
+		{"dir/FAQ.JSON", FormatJSON, false},
+		{"faq.txt", "", true},
+		{"faq", "", true},
+	}
+	for _, tt := range tests {
+		got, err := FormatOf(tt.path)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("FormatOf(%q) = %q, %v; want %q, error %v", tt.path, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestReadEntries(t *testing.T) {
+	tests := []struct {
+		name   string
+		format Format
+		in     string
+		want   []Entry
+		// wantProblems are substrings of the problems, in order; nil means no error.
+		wantProblems []string
+	}{
+		{
+			name:   "csv normalises",
+			format: FormatCSV,
+			in: "\ufeffid,locale,question,alternates,answer,category\n" +
+				" ret-01 ,zh,  如何退货 ,退货流程| |退货流程|如何退货|怎么退,\"七天内\n可退\",\n" +
+				"ship-01,en-US,When will it ship?,,Soon.,shipping\n" +
+				",,,,,\n", // trailing empty row is skipped
+			want: []Entry{
+				{ID: "ret-01", Locale: "zh-CN", Question: "如何退货", Alternates: []string{"退货流程", "怎么退"}, Answer: "七天内\n可退"},
+				{ID: "ship-01", Locale: "en", Question: "When will it ship?", Answer: "Soon.", Category: "shipping"},
+			},
+		},
+		{
+			name:   "csv columns in another order",
+			format: FormatCSV,
+			in:     "question,id,answer,category,locale,alternates\nHi?,a,Hello,,,x|y\n",
+			want:   []Entry{{ID: "a", Question: "Hi?", Alternates: []string{"x", "y"}, Answer: "Hello"}},
+		},
+		{
+			name:   "csv reports every problem with its line",
+			format: FormatCSV,
+			in: "id,locale,question,alternates,answer,category\n" +
+				"ret-01,zh-CN,q1,,a,\n" + // line 2
+				"ret-02,zh-CN,\"multi\nline\nquestion\",,a,\n" + // lines 3-5
+				"ret-01,en,q3,,a,\n" + // line 6: duplicate
+				"ret-03,fr,,,a,\n" + // line 7: bad locale and empty question
+				"ret-04,en,q,a,\n", // line 8: too few fields
+			wantProblems: []string{
+				`line 6: id "ret-01" is duplicated (first on line 2)`,
+				`line 7: locale "fr" is not supported`,
+				`line 7: question is empty`,
+				`line 8: has 5 fields, want 6`,
+			},
+		},
+		{
+			name:   "csv header missing and extra columns",
+			format: FormatCSV,
+			in:     "id,question,answer,category,extra\n",
+			wantProblems: []string{
+				`line 1: header is missing column "locale"`,
+				`line 1: header is missing column "alternates"`,
+				`line 1: header has unknown column "extra"`,
+			},
+		},
+		{
+			name:         "csv bad quote",
+			format:       FormatCSV,
+			in:           "id,locale,question,alternates,answer,category\na,,q\"x,,,\n",
+			wantProblems: []string{`line 2: bare " in non-quoted-field`},
+		},
+		{
+			name:         "empty file",
+			format:       FormatCSV,
+			in:           "",
+			wantProblems: []string{"file is empty"},
+		},
+		{
+			name:   "json",
+			format: FormatJSON,
+			in:     `[{"id":"a","locale":"zh_CN","question":"退货","alternates":["退款"," "],"answer":"可以","category":"售后"},{"id":"b","question":"Hi"}]`,
+			want: []Entry{
+				{ID: "a", Locale: "zh-CN", Question: "退货", Alternates: []string{"退款"}, Answer: "可以", Category: "售后"},
+				{ID: "b", Question: "Hi"},
+			},
+		},
+		{
+			name:   "json reports index, id and line",
+			format: FormatJSON,
+			in: "[\n" +
+				`{"id":"a","question":"q"},` + "\n" +
+				`{"id":"b","question":""},` + "\n" +
+				`{"id":"a","question":"q2"},` + "\n" +
+				`{"id":"c","question":"q","alternates":"x"},` + "\n" +
+				`{"id":"d","question":"q","anwser":"x"}` + "\n" +
+				"]\n",
+			wantProblems: []string{
+				`entry 1 (id "b", line 3): question is empty`,
+				`entry 2 (id "a", line 4): id "a" is duplicated (first on line 2)`,
+				`entry 3 (id "c", line 5): field "alternates" must be a list of strings, not string`,
+				`entry 4 (id "d", line 6): unknown field "anwser"`,
+			},
+		},
+		{
+			name:         "json not an array",
+			format:       FormatJSON,
+			in:           `{"id":"a"}`,
+			wantProblems: []string{"want a JSON array"},
+		},
+		{
+			name:         "json syntax error",
+			format:       FormatJSON,
+			in:           "[\n{\"id\":\"a\",\"question\":\"q\"},\n{\"id\":}\n]",
+			wantProblems: []string{"line 3: invalid character '}'"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ReadEntries(strings.NewReader(tt.in), tt.format)
+			if tt.wantProblems == nil {
+				if err != nil {
+					t.Fatalf("ReadEntries: %v", err)
+				}
+				if !reflect.DeepEqual(got, tt.want) {
+					t.Errorf("ReadEntries:\n got %#v\nwant %#v", got, tt.want)
+				}
+				return
+			}
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("ReadEntries error = %v, want a *FileError", err)
+			}
+			if got != nil {
+				t.Errorf("ReadEntries returned %d entries with an error, want none", len(got))
+			}
+			if len(fe.Problems) != len(tt.wantProblems) {
+				t.Fatalf("got %d problems, want %d:\n%s", len(fe.Problems), len(tt.wantProblems), fe)
+			}
+			for i, want := range tt.wantProblems {
+				if got := fe.Problems[i].String(); !strings.Contains(got, want) {
+					t.Errorf("problem %d = %q, want it to contain %q", i, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestFileErrorCapsProblems(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,locale,question,alternates,answer,category\n")
+	for range 25 {
+		b.WriteString("x,,,,,\n")
+	}
+	_, err := ReadEntries(strings.NewReader(b.String()), FormatCSV)
+	var fe *FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("error = %v, want *FileError", err)
+	}
+	// 25 empty questions + 24 duplicates.
+	if len(fe.Problems) != 49 {
+		t.Errorf("got %d problems, want 49", len(fe.Problems))
+	}
+	if msg := err.Error(); !strings.Contains(msg, "; and 29 more") || strings.Count(msg, "; ") != 20 {
+		t.Errorf("Error() = %q, want 20 problems and \"and 29 more\"", msg)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		entries []Entry
+		want    string // substring of the error; "" for none
+	}{
+		{"ok", []Entry{{ID: "a", Locale: "zh", Question: "q"}, {ID: "b", Question: "q"}}, ""},
+		{"empty answer and category allowed", []Entry{{ID: "a", Question: "q"}}, ""},
+		{"empty id", []Entry{{Question: "q"}}, "entry 0: id is empty"},
+		{"duplicate", []Entry{{ID: "a", Question: "q"}, {ID: "a", Question: "q"}}, `entry 1 (id "a"): id "a" is duplicated (first on entry 0)`},
+		{"pipe in alternate", []Entry{{ID: "a", Question: "q", Alternates: []string{"x|y"}}}, `contains "|"`},
+		{"bad locale", []Entry{{ID: "a", Question: "q", Locale: "zh-TW"}}, `locale "zh-TW" is not supported`},
+	}
+	for _, tt := range tests {
+		err := Validate(tt.entries)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: Validate = %v, want nil", tt.name, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: Validate = %v, want an error containing %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestWriteEntriesRoundTrip(t *testing.T) {
+	entries := Normalize([]Entry{
+		{ID: "ret-01", Locale: "zh-CN", Question: "如何申请七天无理由退货？", Alternates: []string{"七天无理由", "退货流程"}, Answer: "在订单页点击\"申请售后\"，\n选择退货。", Category: "售后"},
+		{ID: "ship-01", Locale: "en", Question: "When will my order ship?", Answer: "Within 24 hours, <usually>.", Category: "shipping, delivery"},
+		{ID: "any-01", Question: "Hello, \"bot\"", Alternates: []string{"hi", "hey"}},
+	})
+	for _, f := range []Format{FormatCSV, FormatJSON} {
+		t.Run(string(f), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteEntries(&buf, f, entries); err != nil {
+				t.Fatalf("WriteEntries: %v", err)
+			}
+			got, err := ReadEntries(&buf, f)
+			if err != nil {
+				t.Fatalf("ReadEntries: %v", err)
+			}
+			if !reflect.DeepEqual(got, entries) {
+				t.Errorf("round trip:\n got %#v\nwant %#v", got, entries)
+			}
+		})
+	}
+}

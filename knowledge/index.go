@@ -1,0 +1,342 @@
+package knowledge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"go.etcd.io/bbolt"
+)
+
+// Keys in bleve's internal storage.
+var (
+	keyRevision = []byte("xiaoer:revision")
+	keySchema   = []byte("xiaoer:schema")
+)
+
+// lockTimeout bounds how long OpenIndex waits for the index lock held by
+// another process (bleve waits forever by default). A locked index is
+// reported, never treated as corrupt.
+const lockTimeout = "2s"
+
+// Index is the FAQ index on disk (a bleve scorch index). Its methods are
+// safe for concurrent use; writes (Rebuild, Apply) are serialised.
+type Index struct {
+	dir    string
+	logger *slog.Logger
+	cfg    indexConfig
+
+	analyzer analysis.Analyzer // the index analyzer, for query terms and phrasings
+
+	writeMu sync.Mutex // serialises Rebuild and Apply
+
+	mu     sync.RWMutex // guards idx against Close; held for reading by every operation
+	idx    bleve.Index
+	closed bool
+
+	statsMu  sync.Mutex
+	stats    *termStats // document frequencies for Confidence; nil when stale
+	statsGen uint64     // bumped by every write, so a stale build is not cached
+}
+
+// ErrClosed is returned by Index methods called after Close.
+var ErrClosed = errors.New("knowledge: index is closed")
+
+// OpenIndex opens the index in dir, creating it (and dir) when missing. If
+// the index there is corrupt, unreadable or was built with another mapping,
+// dir is removed and an empty index created (and logged): its Revision is
+// then 0, so Base.Sync rebuilds it from the store. An index locked by
+// another process is an error.
+func OpenIndex(dir string, logger *slog.Logger) (*Index, error) {
+	return openIndex(dir, logger, defaultConfig())
+}
+
+func openIndex(dir string, logger *slog.Logger, cfg indexConfig) (*Index, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("index", dir)
+	m, err := newMapping(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("knowledge: open index %s: mapping: %w", dir, err)
+	}
+	ix := &Index{dir: dir, logger: logger, cfg: cfg, analyzer: m.AnalyzerNamed(cfg.Analyzer)}
+
+	if empty, err := dirEmpty(dir); err != nil {
+		return nil, fmt.Errorf("knowledge: open index: %w", err)
+	} else if empty {
+		if err := os.RemoveAll(dir); err != nil { // bleve.New wants to create dir itself
+			return nil, fmt.Errorf("knowledge: open index: %w", err)
+		}
+		return ix.create()
+	}
+
+	idx, err := bleve.OpenUsing(dir, map[string]any{"bolt_timeout": lockTimeout})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("knowledge: open index %s: locked by another process: %w", dir, err)
+	}
+	if err == nil {
+		schema, gerr := idx.GetInternal(keySchema)
+		if gerr == nil && string(schema) == cfg.schema() {
+			ix.idx = idx
+			return ix, nil
+		}
+		if cerr := idx.Close(); cerr != nil {
+			logger.Warn("knowledge: close index before recreating it", "err", cerr)
+		}
+		if gerr != nil {
+			err = gerr
+		} else {
+			logger.Info("knowledge: index was built with another mapping; recreating it empty",
+				"have", string(schema), "want", cfg.schema())
+			return ix.recreate()
+		}
+	}
+	logger.Warn("knowledge: index is corrupt or unreadable; removing it and creating it empty (rebuild from the store follows)",
+		"err", err)
+	return ix.recreate()
+}
+
+func (ix *Index) recreate() (*Index, error) {
+	if err := os.RemoveAll(ix.dir); err != nil {
+		return nil, fmt.Errorf("knowledge: remove corrupt index %s: %w", ix.dir, err)
+	}
+	return ix.create()
+}
+
+func (ix *Index) create() (*Index, error) {
+	im, err := newMapping(ix.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("knowledge: create index %s: mapping: %w", ix.dir, err)
+	}
+	idx, err := bleve.New(ix.dir, im)
+	if err != nil {
+		return nil, fmt.Errorf("knowledge: create index %s: %w", ix.dir, err)
+	}
+	if err := idx.SetInternal(keySchema, []byte(ix.cfg.schema())); err != nil {
+		_ = idx.Close()
+		return nil, fmt.Errorf("knowledge: create index %s: %w", ix.dir, err)
+	}
+	ix.idx = idx
+	return ix, nil
+}
+
+// dirEmpty reports whether dir is missing or has no entries.
+func dirEmpty(dir string) (bool, error) {
+	des, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return len(des) == 0, nil
+}
+
+// Close closes the index. It is idempotent; other methods return ErrClosed
+// afterwards.
+func (ix *Index) Close() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.closed {
+		return nil
+	}
+	ix.closed = true
+	if err := ix.idx.Close(); err != nil {
+		return fmt.Errorf("knowledge: close index %s: %w", ix.dir, err)
+	}
+	return nil
+}
+
+// open returns the bleve index for an operation, with ix.mu read-locked;
+// the caller must call ix.mu.RUnlock when it gets no error.
+func (ix *Index) open() (bleve.Index, error) {
+	ix.mu.RLock()
+	if ix.closed {
+		ix.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	return ix.idx, nil
+}
+
+// Revision returns the store revision the index was last synced to, or 0
+// for a new index.
+func (ix *Index) Revision() (int64, error) {
+	idx, err := ix.open()
+	if err != nil {
+		return 0, err
+	}
+	defer ix.mu.RUnlock()
+	b, err := idx.GetInternal(keyRevision)
+	if err != nil {
+		return 0, fmt.Errorf("knowledge: index revision: %w", err)
+	}
+	if len(b) == 0 {
+		return 0, nil
+	}
+	rev, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("knowledge: index revision %q: %w", b, err)
+	}
+	return rev, nil
+}
+
+// DocCount returns how many entries the index holds.
+func (ix *Index) DocCount() (int, error) {
+	idx, err := ix.open()
+	if err != nil {
+		return 0, err
+	}
+	defer ix.mu.RUnlock()
+	n, err := idx.DocCount()
+	if err != nil {
+		return 0, fmt.Errorf("knowledge: index doc count: %w", err)
+	}
+	return int(n), nil
+}
+
+// Rebuild replaces every entry in the index with entries and records rev,
+// in one batch: a search sees either the old or the new entries.
+func (ix *Index) Rebuild(ctx context.Context, entries []Entry, rev int64) error {
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	idx, err := ix.open()
+	if err != nil {
+		return err
+	}
+	defer ix.mu.RUnlock()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("knowledge: rebuild: %w", err)
+	}
+	old, err := allIDs(ctx, idx)
+	if err != nil {
+		return fmt.Errorf("knowledge: rebuild: %w", err)
+	}
+	b := idx.NewBatch()
+	keep := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		keep[e.ID] = true
+		if err := b.Index(e.ID, toDoc(e)); err != nil {
+			return fmt.Errorf("knowledge: rebuild: index %q: %w", e.ID, err)
+		}
+	}
+	for _, id := range old {
+		if !keep[id] {
+			b.Delete(id)
+		}
+	}
+	b.SetInternal(keyRevision, []byte(strconv.FormatInt(rev, 10)))
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("knowledge: rebuild: %w", err)
+	}
+	err = idx.Batch(b)
+	ix.invalidate()
+	if err != nil {
+		return fmt.Errorf("knowledge: rebuild: %w", err)
+	}
+	ix.logger.Info("knowledge: index rebuilt", "entries", len(entries), "removed", len(old)-countKept(old, keep), "revision", rev)
+	return nil
+}
+
+func countKept(ids []string, keep map[string]bool) int {
+	n := 0
+	for _, id := range ids {
+		if keep[id] {
+			n++
+		}
+	}
+	return n
+}
+
+// Apply upserts and deletes entries and records rev, in one batch.
+// Deleting an id that is not indexed is not an error.
+func (ix *Index) Apply(ctx context.Context, upsert []Entry, deleteIDs []string, rev int64) error {
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	idx, err := ix.open()
+	if err != nil {
+		return err
+	}
+	defer ix.mu.RUnlock()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("knowledge: apply: %w", err)
+	}
+	b := idx.NewBatch()
+	for _, id := range deleteIDs {
+		b.Delete(id)
+	}
+	for _, e := range upsert {
+		if err := b.Index(e.ID, toDoc(e)); err != nil {
+			return fmt.Errorf("knowledge: apply: index %q: %w", e.ID, err)
+		}
+	}
+	b.SetInternal(keyRevision, []byte(strconv.FormatInt(rev, 10)))
+	err = idx.Batch(b)
+	ix.invalidate()
+	if err != nil {
+		return fmt.Errorf("knowledge: apply: %w", err)
+	}
+	return nil
+}
+
+// allIDs lists the ids of every document in idx.
+func allIDs(ctx context.Context, idx bleve.Index) ([]string, error) {
+	n, err := idx.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), int(n), 0, false)
+	res, err := idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.ID
+	}
+	return ids, nil
+}
+
+// toDoc is the bleve document for e.
+func toDoc(e Entry) map[string]any {
+	js, _ := json.Marshal(e) // cannot fail: strings only
+	loc := e.Locale
+	if loc == "" {
+		loc = localeAnyKey
+	}
+	alts := e.Alternates
+	if alts == nil {
+		alts = []string{}
+	}
+	return map[string]any{
+		fieldQuestion:   e.Question,
+		fieldAlternates: alts,
+		fieldAnswer:     e.Answer,
+		fieldPhrasings:  append([]string{e.Question}, alts...),
+		fieldCategory:   e.Category,
+		fieldLocale:     loc,
+		fieldEntry:      string(js),
+	}
+}
+
+// fromStored decodes the entry JSON stored with a hit.
+func fromStored(v any) (Entry, error) {
+	s, ok := v.(string)
+	if !ok {
+		return Entry{}, fmt.Errorf("stored entry is %T, want string", v)
+	}
+	var e Entry
+	err := json.NewDecoder(strings.NewReader(s)).Decode(&e)
+	return e, err
+}

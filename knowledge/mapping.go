@@ -1,0 +1,177 @@
+package knowledge
+
+import (
+	"fmt"
+
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/char/regexp"
+	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/porter"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/mapping"
+)
+
+// Field names in the bleve documents.
+const (
+	fieldQuestion   = "question"
+	fieldAlternates = "alternates"
+	fieldAnswer     = "answer"
+	fieldPhrasings  = "phrasings" // question + alternates, indexed only: its dictionary gives document frequencies for Confidence
+	fieldCategory   = "category"
+	fieldLocale     = "locale"
+	fieldEntry      = "entry" // the entry as JSON, stored only
+)
+
+// localeAnyKey is what an entry with an empty locale is indexed under, so a
+// locale filter can match it with a term query.
+const localeAnyKey = "any"
+
+// Analyzer names. analyzerMixed is the one the index uses; the others are
+// kept so the evaluation can compare them (see docs/retrieval.md).
+const (
+	// analyzerMixed handles Chinese and English in one field: unicode
+	// tokenizer, full/half-width folding, lower case, CJK bigrams, then the
+	// English possessive, stop-word and Porter-stemming filters (which leave
+	// CJK bigrams alone). Runs of 5+ digits (order and phone numbers) are
+	// dropped before tokenising: they never help find an FAQ entry.
+	analyzerMixed = "xiaoer_mixed"
+	// analyzerMixedDigits is analyzerMixed without dropping digit runs.
+	analyzerMixedDigits = "xiaoer_mixed_digits"
+	// analyzerMixedUnigram is analyzerMixed with CJK unigrams as well as bigrams.
+	analyzerMixedUnigram = "xiaoer_mixed_unigram"
+	analyzerCJK          = cjk.AnalyzerName // bleve's "cjk": width, lower case, bigrams
+	analyzerEN           = en.AnalyzerName  // bleve's "en": possessive, lower case, stop words, Porter
+)
+
+const (
+	charFilterDigits   = "xiaoer_digit_runs"
+	tokenFilterUnigram = "xiaoer_cjk_bigram_unigram"
+)
+
+// indexConfig holds what can be varied for evaluation. The zero value is
+// not valid; use defaultConfig.
+type indexConfig struct {
+	Analyzer string
+	// Query-time field boosts.
+	BoostQuestion, BoostAlternates, BoostAnswer float64
+	// RerankDepth is how many bleve hits are re-ranked by the blend of
+	// normalised score and confidence.
+	RerankDepth int
+	// ScoreWeight is the weight of the normalised bleve score in the
+	// re-ranking blend; confidence gets 1-ScoreWeight. 1 keeps bleve's order.
+	ScoreWeight float64
+	// UnknownDF is the document frequency assumed for a query term that no
+	// phrasing contains (0 gives such terms the highest weight).
+	UnknownDF float64
+}
+
+func defaultConfig() indexConfig {
+	return indexConfig{
+		Analyzer:        analyzerMixed,
+		BoostQuestion:   3,
+		BoostAlternates: 2.5,
+		BoostAnswer:     0.3,
+		RerankDepth:     20,
+		ScoreWeight:     0.5,
+		UnknownDF:       1,
+	}
+}
+
+// schemaVersion changes whenever the document mapping changes in a way that
+// needs a reindex; an index with another version is recreated on open.
+const schemaVersion = 1
+
+func (c indexConfig) schema() string {
+	return fmt.Sprintf("v%d/%s", schemaVersion, c.Analyzer)
+}
+
+// newMapping returns the index mapping: text fields analysed with
+// c.Analyzer, keyword fields for category and locale, and the entry JSON
+// stored so a search returns whole entries.
+func newMapping(c indexConfig) (*mapping.IndexMappingImpl, error) {
+	m := mapping.NewIndexMapping()
+	if err := m.AddCustomCharFilter(charFilterDigits, map[string]any{
+		"type":    regexp.Name,
+		"regexp":  `[0-9]{5,}`,
+		"replace": " ",
+	}); err != nil {
+		return nil, err
+	}
+	if err := m.AddCustomTokenFilter(tokenFilterUnigram, map[string]any{
+		"type":           cjk.BigramName,
+		"output_unigram": true,
+	}); err != nil {
+		return nil, err
+	}
+	filters := func(bigram string) []any {
+		return []any{cjk.WidthName, lowercase.Name, bigram, en.PossessiveName, en.StopName, porter.Name}
+	}
+	for _, a := range []struct {
+		name        string
+		charFilters []any
+		bigram      string
+	}{
+		{analyzerMixed, []any{charFilterDigits}, cjk.BigramName},
+		{analyzerMixedDigits, nil, cjk.BigramName},
+		{analyzerMixedUnigram, []any{charFilterDigits}, tokenFilterUnigram},
+	} {
+		cfg := map[string]any{
+			"type":          custom.Name,
+			"tokenizer":     unicode.Name,
+			"token_filters": filters(a.bigram),
+		}
+		if a.charFilters != nil {
+			cfg["char_filters"] = a.charFilters
+		}
+		if err := m.AddCustomAnalyzer(a.name, cfg); err != nil {
+			return nil, err
+		}
+	}
+	if m.AnalyzerNamed(c.Analyzer) == nil {
+		return nil, fmt.Errorf("unknown analyzer %q", c.Analyzer)
+	}
+
+	text := func() *mapping.FieldMapping {
+		f := mapping.NewTextFieldMapping()
+		f.Analyzer = c.Analyzer
+		f.Store = false
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		f.DocValues = false
+		return f
+	}
+	kw := func() *mapping.FieldMapping {
+		f := mapping.NewKeywordFieldMapping()
+		f.Analyzer = keyword.Name
+		f.Store = false
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		f.DocValues = false
+		return f
+	}
+	stored := mapping.NewTextFieldMapping()
+	stored.Index = false
+	stored.Store = true
+	stored.IncludeTermVectors = false
+	stored.IncludeInAll = false
+	stored.DocValues = false
+
+	doc := mapping.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt(fieldQuestion, text())
+	doc.AddFieldMappingsAt(fieldAlternates, text())
+	doc.AddFieldMappingsAt(fieldAnswer, text())
+	doc.AddFieldMappingsAt(fieldPhrasings, text())
+	doc.AddFieldMappingsAt(fieldCategory, kw())
+	doc.AddFieldMappingsAt(fieldLocale, kw())
+	doc.AddFieldMappingsAt(fieldEntry, stored)
+
+	m.DefaultMapping = doc
+	m.DefaultAnalyzer = c.Analyzer
+	m.StoreDynamic = false
+	m.IndexDynamic = false
+	m.DocValuesDynamic = false
+	return m, nil
+}

@@ -1,0 +1,286 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// Hit is one search result.
+type Hit struct {
+	Entry
+	Score      float64 // raw bleve score
+	Confidence float64 // 0..1, comparable across queries (see Index.Search)
+}
+
+// Result is what a search found.
+type Result struct {
+	Hits       []Hit
+	Answerable bool    // Hits[0].Confidence >= Threshold: the bot would answer with the top hit
+	Threshold  float64 // the threshold Answerable was decided with
+}
+
+// Search limits and defaults.
+const (
+	DefaultLimit = 5
+	MaxLimit     = 50
+	// DefaultThreshold is the confidence at or above which the top hit is
+	// answerable. It was chosen on the dev sets to balance answering
+	// in-scope questions against declining out-of-scope ones; see
+	// docs/retrieval.md.
+	DefaultThreshold = 0.5
+)
+
+// SearchOptions tunes a search. The zero value is usable.
+type SearchOptions struct {
+	Limit  int    // zero means DefaultLimit (5); capped at MaxLimit (50)
+	Locale string // "" = all; "zh-CN" or "en" (or a spelling NormalizeLocale accepts) restricts to that locale plus entries with an empty locale
+	// Threshold is the confidence the top hit needs for Result.Answerable;
+	// zero means DefaultThreshold.
+	Threshold float64
+}
+
+// Search finds the entries that best match q.
+//
+// bleve scores q against question, alternates and answer (boosted in that
+// order); the top RerankDepth hits are then re-ranked by a blend of the
+// score normalised by the top score and Confidence, and cut to opts.Limit.
+//
+// Confidence measures how well the entry's best phrasing (its question or
+// any alternate) matches q, independent of the rest of the query's hits:
+// with q and the phrasing analysed into terms and each term weighted by its
+// IDF over all phrasings, it is the geometric mean of the share of q's
+// weight that the phrasing covers and the share of the phrasing's weight
+// that q covers. A query with no analysable terms (empty, punctuation, stop
+// words only) returns no hits.
+func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Result, error) {
+	limit := opts.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	limit = min(limit, MaxLimit)
+	threshold := opts.Threshold
+	if threshold <= 0 {
+		threshold = DefaultThreshold
+	}
+	res := Result{Threshold: threshold}
+	locale, ok := NormalizeLocale(opts.Locale)
+	if !ok {
+		return res, fmt.Errorf("knowledge: search: locale %q is not supported", opts.Locale)
+	}
+
+	qterms := ix.terms(q)
+	if len(qterms) == 0 {
+		return res, nil
+	}
+	idx, err := ix.open()
+	if err != nil {
+		return res, err
+	}
+	defer ix.mu.RUnlock()
+	stats, err := ix.termStats(idx)
+	if err != nil {
+		return res, fmt.Errorf("knowledge: search %q: %w", q, err)
+	}
+
+	bq := bleve.NewBooleanQuery()
+	for _, f := range []struct {
+		field string
+		boost float64
+	}{
+		{fieldQuestion, ix.cfg.BoostQuestion},
+		{fieldAlternates, ix.cfg.BoostAlternates},
+		{fieldAnswer, ix.cfg.BoostAnswer},
+	} {
+		if f.boost <= 0 {
+			continue
+		}
+		mq := bleve.NewMatchQuery(q)
+		mq.SetField(f.field)
+		mq.SetBoost(f.boost)
+		bq.AddShould(mq)
+	}
+	if locale != LocaleAny {
+		bq.AddFilter(bleve.NewDisjunctionQuery(termQuery(fieldLocale, locale), termQuery(fieldLocale, localeAnyKey)))
+	}
+	req := bleve.NewSearchRequestOptions(bq, max(limit, ix.cfg.RerankDepth), 0, false)
+	req.Fields = []string{fieldEntry}
+	sr, err := idx.SearchInContext(ctx, req)
+	if err != nil {
+		return res, fmt.Errorf("knowledge: search %q: %w", q, err)
+	}
+	if len(sr.Hits) == 0 {
+		return res, nil
+	}
+
+	qw := stats.weigh(qterms, ix.cfg.UnknownDF)
+	hits := make([]Hit, 0, len(sr.Hits))
+	blend := make([]float64, 0, len(sr.Hits))
+	top := sr.Hits[0].Score
+	for _, h := range sr.Hits {
+		e, err := fromStored(h.Fields[fieldEntry])
+		if err != nil {
+			return res, fmt.Errorf("knowledge: search %q: hit %q: %w", q, h.ID, err)
+		}
+		conf := ix.confidence(qw, e, stats)
+		hits = append(hits, Hit{Entry: e, Score: h.Score, Confidence: conf})
+		norm := 0.0
+		if top > 0 {
+			norm = h.Score / top
+		}
+		blend = append(blend, ix.cfg.ScoreWeight*norm+(1-ix.cfg.ScoreWeight)*conf)
+	}
+	order := make([]int, len(hits))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return blend[order[a]] > blend[order[b]] })
+	res.Hits = make([]Hit, 0, min(limit, len(hits)))
+	for _, i := range order[:min(limit, len(order))] {
+		res.Hits = append(res.Hits, hits[i])
+	}
+	res.Answerable = res.Hits[0].Confidence >= threshold
+	return res, nil
+}
+
+func termQuery(field, term string) query.Query {
+	tq := bleve.NewTermQuery(term)
+	tq.SetField(field)
+	return tq
+}
+
+// terms analyses s with the index analyzer and returns its distinct terms
+// in order.
+func (ix *Index) terms(s string) []string {
+	if s == "" {
+		return nil
+	}
+	ts := ix.analyzer.Analyze([]byte(s))
+	out := make([]string, 0, len(ts))
+	seen := make(map[string]bool, len(ts))
+	for _, t := range ts {
+		term := string(t.Term)
+		if term == "" || seen[term] {
+			continue
+		}
+		seen[term] = true
+		out = append(out, term)
+	}
+	return out
+}
+
+// weighted is a set of terms with their IDF weights and the weights' sum.
+type weighted struct {
+	w   map[string]float64
+	sum float64
+}
+
+// confidence is the best, over e's phrasings, of the geometric mean of
+// query-side and phrasing-side IDF-weighted coverage.
+func (ix *Index) confidence(q weighted, e Entry, stats *termStats) float64 {
+	if q.sum <= 0 {
+		return 0
+	}
+	best := 0.0
+	phrasings := append([]string{e.Question}, e.Alternates...)
+	for _, p := range phrasings {
+		pw := stats.weigh(ix.terms(p), ix.cfg.UnknownDF)
+		if pw.sum <= 0 {
+			continue
+		}
+		overlap := 0.0
+		for t, w := range pw.w {
+			if _, ok := q.w[t]; ok {
+				overlap += w
+			}
+		}
+		c := math.Sqrt((overlap / q.sum) * (overlap / pw.sum))
+		best = max(best, c)
+	}
+	return min(best, 1)
+}
+
+// termStats holds document frequencies over phrasings (question and
+// alternates), read from the index's term dictionary.
+type termStats struct {
+	n  float64
+	df map[string]float64
+}
+
+// idf is BM25's IDF; unknownDF stands in for terms no phrasing contains.
+func (s *termStats) idf(t string, unknownDF float64) float64 {
+	df, ok := s.df[t]
+	if !ok {
+		df = unknownDF
+		if df < 0 { // a share of the documents
+			df = -unknownDF * s.n
+		}
+	}
+	df = min(df, s.n)
+	return math.Log(1 + (s.n-df+0.5)/(df+0.5))
+}
+
+func (s *termStats) weigh(terms []string, unknownDF float64) weighted {
+	out := weighted{w: make(map[string]float64, len(terms))}
+	for _, t := range terms {
+		w := s.idf(t, unknownDF)
+		out.w[t] = w
+		out.sum += w
+	}
+	return out
+}
+
+// termStats returns the cached stats, loading them when a write made them
+// stale. The caller holds ix.mu for reading.
+func (ix *Index) termStats(idx bleve.Index) (*termStats, error) {
+	ix.statsMu.Lock()
+	if s := ix.stats; s != nil {
+		ix.statsMu.Unlock()
+		return s, nil
+	}
+	gen := ix.statsGen
+	ix.statsMu.Unlock()
+
+	n, err := idx.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	d, err := idx.FieldDict(fieldPhrasings)
+	if err != nil {
+		return nil, err
+	}
+	s := &termStats{n: float64(n), df: make(map[string]float64)}
+	for {
+		de, err := d.Next()
+		if err != nil {
+			_ = d.Close()
+			return nil, err
+		}
+		if de == nil {
+			break
+		}
+		s.df[de.Term] = float64(de.Count)
+	}
+	if err := d.Close(); err != nil {
+		return nil, err
+	}
+
+	ix.statsMu.Lock()
+	if ix.statsGen == gen {
+		ix.stats = s
+	}
+	ix.statsMu.Unlock()
+	return s, nil
+}
+
+// invalidate marks the cached stats stale after a write.
+func (ix *Index) invalidate() {
+	ix.statsMu.Lock()
+	ix.stats = nil
+	ix.statsGen++
+	ix.statsMu.Unlock()
+}

@@ -1,0 +1,113 @@
+package web
+
+import (
+	"encoding/json"
+
+	"github.com/xiaoer-cs/xiaoer/bot"
+)
+
+// Frames of protocol v1 (docs/protocol.md). Every frame is one JSON object
+// with a "type".
+
+// inFrame is any client-to-server frame; which fields matter depends on Type.
+type inFrame struct {
+	Type      string `json:"type"`
+	ClientID  string `json:"client_id"`
+	Text      string `json:"text"`
+	MessageID string `json:"message_id"`
+	Helpful   *bool  `json:"helpful"`
+	Score     int    `json:"score"`
+	Comment   string `json:"comment"`
+}
+
+type shopperInfo struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type helloFrame struct {
+	Type         string       `json:"type"`
+	Conversation string       `json:"conversation"`
+	LastSeq      int64        `json:"last_seq"`
+	Shopper      *shopperInfo `json:"shopper"`
+	Lang         string       `json:"lang"`
+	// Visitor is the anonymous visitor id the conversation belongs to, so a
+	// client that did not send one can resume later. Absent for shoppers.
+	Visitor string `json:"visitor,omitempty"`
+}
+
+type ackFrame struct {
+	Type     string `json:"type"`
+	ClientID string `json:"client_id"`
+	Seq      int64  `json:"seq"`
+}
+
+type messageFrame struct {
+	Type string `json:"type"`
+	*bot.Message
+}
+
+type typingFrame struct {
+	Type string `json:"type"`
+	Role string `json:"role"`
+}
+
+type handoffFrame struct {
+	Type     string `json:"type"`
+	Status   string `json:"status"`
+	Position int    `json:"position"`
+}
+
+type errorFrame struct {
+	Type     string `json:"type"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	ClientID string `json:"client_id,omitempty"`
+}
+
+// outFrame is an encoded server frame on its way to one or more sockets.
+type outFrame struct {
+	data []byte
+	// seq is the message seq for "message" frames, 0 otherwise: sockets
+	// use it to skip a message they already sent during a replay.
+	seq int64
+	// ephemeral frames (typing) are the first dropped under pressure.
+	ephemeral bool
+}
+
+func encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Every frame type above marshals; this is unreachable in practice,
+		// and the client still gets a well-formed frame.
+		return []byte(`{"type":"error","code":"internal","message":"frame encoding failed"}`)
+	}
+	return b
+}
+
+// encodeEvent turns a bot event into a frame.
+func encodeEvent(ev bot.Event) (outFrame, bool) {
+	switch ev.Type {
+	case bot.EventAck:
+		return outFrame{data: encode(ackFrame{Type: "ack", ClientID: ev.ClientID, Seq: ev.Seq})}, true
+	case bot.EventMessage:
+		if ev.Message == nil {
+			return outFrame{}, false
+		}
+		return messageOut(*ev.Message), true
+	case bot.EventTyping:
+		return outFrame{data: encode(typingFrame{Type: "typing", Role: ev.Role}), ephemeral: true}, true
+	case bot.EventHandoff:
+		if ev.Handoff == nil {
+			return outFrame{}, false
+		}
+		return outFrame{data: encode(handoffFrame{Type: "handoff", Status: ev.Handoff.Status, Position: ev.Handoff.Position})}, true
+	case bot.EventError:
+		return outFrame{data: encode(errorFrame{Type: "error", Code: ev.Code, Message: ev.Text, ClientID: ev.ClientID})}, true
+	}
+	return outFrame{}, false
+}
+
+func messageOut(m bot.Message) outFrame {
+	return outFrame{data: encode(messageFrame{Type: "message", Message: &m}), seq: m.Seq}
+}

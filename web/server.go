@@ -1,0 +1,181 @@
+// Package web is Xiaoer's HTTP and websocket transport: the shopper chat
+// socket (protocol v1, docs/protocol.md), the knowledge-base search API, the
+// health check, and the embedded demo shop page and chat widget.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/xiaoer-cs/xiaoer/bot"
+	"github.com/xiaoer-cs/xiaoer/knowledge"
+	"github.com/xiaoer-cs/xiaoer/web/shoptoken"
+)
+
+// Config configures the web server. Zero values mean the documented defaults.
+type Config struct {
+	// AllowedOrigins lists the exact origins ("https://shop.example.com")
+	// besides the server's own host that may open the chat socket: the shop
+	// sites that embed the widget. A request without an Origin header (not a
+	// browser) is allowed; any other origin is refused with 403.
+	AllowedOrigins []string
+	// MaxFrameBytes is the largest frame a client may send; zero means
+	// 32 KiB. A larger frame closes the socket with code 1009.
+	MaxFrameBytes int64
+	// MaxTextRunes is the longest shopper message in characters; zero means
+	// 2000. A longer one is refused with a "too_long" error frame.
+	MaxTextRunes int
+	// SendQueue is each socket's outgoing queue length in frames; zero
+	// means 256. A socket whose queue is full is closed (code 4008).
+	SendQueue int
+	// WriteWait bounds each write to a socket; zero means 10 s.
+	WriteWait time.Duration
+	// PongWait is how long a silent client is kept; zero means 60 s. Pings
+	// go out at 9/10 of it.
+	PongWait time.Duration
+	// MessagesPerMinute is how many messages one socket may send per
+	// minute, with a burst of a fifth of it; zero means 100. The excess gets
+	// "rate_limited" error frames and is neither stored nor answered.
+	MessagesPerMinute int
+	// Demo serves GET /api/v1/demo/token, which signs tokens for the
+	// DemoShoppers so the demo page can chat as them. Never set it in production.
+	Demo         bool
+	DemoShoppers []string
+	// DemoTokenTTL is the lifetime of demo tokens; zero means 24 h.
+	DemoTokenTTL time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxFrameBytes <= 0 {
+		c.MaxFrameBytes = 32 << 10
+	}
+	if c.MaxTextRunes <= 0 {
+		c.MaxTextRunes = 2000
+	}
+	if c.SendQueue <= 0 {
+		c.SendQueue = 256
+	}
+	if c.WriteWait <= 0 {
+		c.WriteWait = 10 * time.Second
+	}
+	if c.PongWait <= 0 {
+		c.PongWait = 60 * time.Second
+	}
+	if c.MessagesPerMinute <= 0 {
+		c.MessagesPerMinute = 100
+	}
+	if c.DemoTokenTTL <= 0 {
+		c.DemoTokenTTL = 24 * time.Hour
+	}
+}
+
+// ChatStore is the conversation storage the chat socket needs.
+type ChatStore interface {
+	OpenConversation(ctx context.Context, owner, shopperID, wantID, lang string, resumeLatest bool) (bot.Conversation, error)
+	MessagesAfter(ctx context.Context, conversationID string, after int64, limit int) ([]bot.Message, error)
+	SaveFeedback(ctx context.Context, conversationID, messageID string, helpful bool) error
+	SaveRating(ctx context.Context, conversationID string, score int, comment string) error
+}
+
+// Shoppers looks up a verified shopper's profile.
+type Shoppers interface {
+	Shopper(ctx context.Context, id string) (bot.Shopper, error)
+}
+
+// TurnSubmitter hands a turn to the bot without waiting for the answer.
+type TurnSubmitter interface {
+	Submit(t bot.Turn) error
+}
+
+// Searcher answers knowledge-base searches.
+type Searcher interface {
+	Search(ctx context.Context, q string, opts knowledge.SearchOptions) (knowledge.Result, error)
+}
+
+// Deps are the services the web server calls.
+type Deps struct {
+	Chat     ChatStore
+	Shoppers Shoppers
+	Bot      TurnSubmitter
+	KB       Searcher
+	Hub      *Hub
+	Tokens   *shoptoken.Signer
+	// Ready reports whether the store and the index answer, for /healthz.
+	Ready func(ctx context.Context) error
+}
+
+// Server serves Xiaoer's HTTP surface. It tracks its websockets so that
+// Shutdown can close them, which http.Server.Shutdown does not do.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	handler http.Handler
+
+	mu      sync.Mutex
+	closing bool
+	sockets map[*conn]struct{}
+	wg      sync.WaitGroup // one count per live socket handler
+}
+
+// NewServer returns the server; mount it with http.Server{Handler: s}.
+func NewServer(cfg Config, deps Deps, log *slog.Logger) *Server {
+	cfg.setDefaults()
+	s := &Server{cfg: cfg, deps: deps, log: log, sockets: map[*conn]struct{}{}}
+	s.handler = s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+var errClosing = errors.New("web: server is shutting down")
+
+// track registers a socket; it fails once Shutdown has begun.
+func (s *Server) track(c *conn) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return errClosing
+	}
+	s.sockets[c] = struct{}{}
+	s.wg.Add(1)
+	return nil
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.sockets, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// Shutdown refuses new sockets, closes every open one with 1001 (going
+// away) and waits for their goroutines to finish or ctx to end. Call it
+// after http.Server.Shutdown. It is safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for c := range s.sockets {
+		c.close(1001, "server shutting down")
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	// Owned by Shutdown; exits when every socket handler has returned.
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

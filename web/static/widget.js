@@ -1,0 +1,1492 @@
+/*
+ * Xiaoer (小二) customer-service chat widget.
+ *
+ * Plain JavaScript, no dependencies, no build step. Embed with:
+ *   <script src="https://shop-support.example/widget.js"
+ *           data-server="https://shop-support.example"   (optional, defaults to widget.js origin)
+ *           data-token="<signed shopper token>"          (optional)
+ *           data-lang="auto|zh|en"                       (optional, default auto)
+ *           data-open="true"></script>                   (optional)
+ *
+ * API: window.Xiaoer.open(), .close(), .setIdentity({token}|null), .setLang('zh'|'en')
+ *
+ * Server data is only ever inserted with textContent.
+ */
+(function () {
+  'use strict';
+
+  if (window.Xiaoer && window.Xiaoer._xiaoer) return; // loaded twice
+
+  var MAX_LEN = 2000;
+  var COUNTER_AT = 1800;
+  var TYPING_TIMEOUT = 30000;
+  var ACK_TIMEOUT = 20000;
+  var NS = 'xiaoer.';
+
+  /* ------------------------------------------------------------------ */
+  /* Script tag, server and stylesheet                                   */
+  /* ------------------------------------------------------------------ */
+
+  var script = document.currentScript || (function () {
+    var all = document.getElementsByTagName('script');
+    for (var i = all.length - 1; i >= 0; i--) {
+      if (/\/widget\.js(?:[?#]|$)/.test(all[i].src || '')) return all[i];
+    }
+    return null;
+  })();
+
+  function attr(name) {
+    return script ? script.getAttribute(name) : null;
+  }
+
+  var scriptSrc = (script && script.src) || (location.origin + '/widget.js');
+  var serverURL;
+  try {
+    serverURL = new URL(attr('data-server') || new URL(scriptSrc, location.href).origin, location.href);
+  } catch (e) {
+    serverURL = new URL(location.href);
+    serverURL.pathname = '/';
+  }
+
+  var cssReady = false;
+  (function injectCSS() {
+    var href;
+    try { href = new URL('widget.css', scriptSrc).href; } catch (e) { href = '/widget.css'; }
+    var links = document.querySelectorAll('link[rel="stylesheet"]');
+    for (var i = 0; i < links.length; i++) {
+      if (links[i].href === href) { cssReady = true; return; }
+    }
+    var link = document.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = href;
+    link.setAttribute('data-xiaoer', '');
+    link.onload = link.onerror = function () { cssReady = true; reveal(); };
+    (document.head || document.documentElement).appendChild(link);
+    setTimeout(function () { cssReady = true; reveal(); }, 2500);
+  })();
+
+  /* ------------------------------------------------------------------ */
+  /* Storage helpers (storage can throw in private mode / iframes)       */
+  /* ------------------------------------------------------------------ */
+
+  function lsGet(k) { try { return window.localStorage.getItem(k); } catch (e) { return null; } }
+  function lsSet(k, v) { try { window.localStorage.setItem(k, v); } catch (e) { /* ignore */ } }
+  function ssGet(k) { try { return window.sessionStorage.getItem(k); } catch (e) { return null; } }
+  function ssSet(k, v) { try { window.sessionStorage.setItem(k, v); } catch (e) { /* ignore */ } }
+
+  function uuid() {
+    var c = window.crypto;
+    if (c && typeof c.randomUUID === 'function') {
+      try { return c.randomUUID(); } catch (e) { /* insecure context */ }
+    }
+    var b = new Uint8Array(16);
+    if (c && c.getRandomValues) {
+      c.getRandomValues(b);
+    } else {
+      for (var i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = '';
+    for (var j = 0; j < 16; j++) {
+      h += (b[j] + 0x100).toString(16).slice(1);
+      if (j === 3 || j === 5 || j === 7 || j === 9) h += '-';
+    }
+    return h;
+  }
+
+  function fnv(s) {
+    var h = 0x811c9dc5;
+    for (var i = 0; i < s.length; i++) {
+      h ^= s.charCodeAt(i);
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h.toString(16);
+  }
+
+  /* Best effort: read a shopper id from a "payload.signature" style token
+   * so that the stored conversation can be resumed before hello arrives. */
+  function shopperFromToken(tok) {
+    var parts = String(tok).split('.');
+    for (var i = 0; i < parts.length; i++) {
+      try {
+        var s = parts[i].replace(/-/g, '+').replace(/_/g, '/');
+        while (s.length % 4) s += '=';
+        var bin = atob(s);
+        var bytes = new Uint8Array(bin.length);
+        for (var j = 0; j < bin.length; j++) bytes[j] = bin.charCodeAt(j);
+        var o = JSON.parse(new TextDecoder().decode(bytes));
+        if (!o || typeof o !== 'object') continue;
+        var v = o.shopper_id || o.shopper || o.sub || o.sid;
+        if (v && typeof v === 'object') v = v.id;
+        if (typeof v === 'string' && v) return v;
+      } catch (e) { /* not decodable */ }
+    }
+    return null;
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* i18n                                                                */
+  /* ------------------------------------------------------------------ */
+
+  var I18N = {
+    zh: {
+      title: '小二客服',
+      ai: 'AI',
+      human: '人工',
+      toHuman: '转人工',
+      toHumanTitle: '转接人工客服',
+      botName: '小二',
+      agentName: '客服',
+      close: '关闭',
+      launcher: '联系客服',
+      placeholder: '请输入您的问题…',
+      send: '发送',
+      online: '在线 · 通常秒回',
+      connecting: '连接中…',
+      reconnecting: '重新连接中…',
+      greeting: '您好，我是小二，有什么可以帮您？',
+      greetingNamed: '{name}，您好！我是小二，有什么可以帮您？',
+      chip0: '我的订单到哪了？',
+      chip1: '怎么申请退货？',
+      chip2: '运费怎么算？',
+      source: '来源：',
+      sending: '发送中…',
+      waiting: '等待连接，恢复后自动发送',
+      failed: '发送失败',
+      retry: '重试',
+      helpful: '有帮助',
+      notHelpful: '没帮助',
+      thanks: '感谢反馈',
+      orderNo: '订单',
+      items: '商品',
+      moreItems: '另有 {n} 件商品',
+      total: '合计',
+      carrier: '物流',
+      trackingNo: '运单号',
+      copy: '复制',
+      copied: '已复制',
+      latest: '最新动态',
+      eta: '预计送达',
+      hQueued: '正在为您转接人工客服，您当前排在第 {n} 位，请稍候。',
+      hQueuedNoPos: '正在为您转接人工客服，请稍候。',
+      hAssigned: '人工客服已接入，请继续描述您的问题。',
+      hClosed: '人工服务已结束，感谢您的耐心。',
+      hOffline: '当前暂无人工客服在线，请直接留言，我们会尽快回复您。',
+      errGeneric: '出错了，请稍后再试。',
+      counter: '{n}/{max}',
+      rateTitle: '请为本次人工服务评分',
+      rateComment: '还有什么想告诉我们的？（选填）',
+      rateSubmit: '提交评价',
+      rateThanks: '感谢您的评价！',
+      star: '{n} 星',
+      disclaimer: 'AI 回答仅供参考，以订单页信息为准',
+      newMessages: '条新消息'
+    },
+    en: {
+      title: 'Xiaoer Assistant',
+      ai: 'AI',
+      human: 'Human',
+      toHuman: 'Talk to a person',
+      toHumanTitle: 'Talk to a human agent',
+      botName: 'Xiaoer',
+      agentName: 'Agent',
+      close: 'Close',
+      launcher: 'Chat with us',
+      placeholder: 'Type your question…',
+      send: 'Send',
+      online: 'Online · usually replies instantly',
+      connecting: 'Connecting…',
+      reconnecting: 'Reconnecting…',
+      greeting: 'Hi, I\u2019m Xiaoer. How can I help?',
+      greetingNamed: 'Hi {name}, I\u2019m Xiaoer. How can I help?',
+      chip0: 'Where is my order?',
+      chip1: 'How do I return an item?',
+      chip2: 'How much is shipping?',
+      source: 'Source:',
+      sending: 'Sending…',
+      waiting: 'Offline \u2014 will send when reconnected',
+      failed: 'Not sent',
+      retry: 'Retry',
+      helpful: 'Helpful',
+      notHelpful: 'Not helpful',
+      thanks: 'Thanks for the feedback',
+      orderNo: 'Order',
+      items: 'Items',
+      moreItems: '+{n} more',
+      total: 'Total',
+      carrier: 'Carrier',
+      trackingNo: 'Tracking no.',
+      copy: 'Copy',
+      copied: 'Copied',
+      latest: 'Latest update',
+      eta: 'Estimated delivery',
+      hQueued: 'Connecting you to a person. You are number {n} in the queue.',
+      hQueuedNoPos: 'Connecting you to a person, please wait.',
+      hAssigned: 'A customer service agent has joined the chat.',
+      hClosed: 'The chat with our agent has ended. Thank you for your patience.',
+      hOffline: 'No agent is online right now. Leave a message and we\u2019ll get back to you soon.',
+      errGeneric: 'Something went wrong. Please try again.',
+      counter: '{n}/{max}',
+      rateTitle: 'How did our agent do?',
+      rateComment: 'Anything else you\u2019d like to tell us? (optional)',
+      rateSubmit: 'Submit',
+      rateThanks: 'Thanks for your rating!',
+      star: '{n} star',
+      disclaimer: 'AI answers may be imperfect; your order page is authoritative',
+      newMessages: 'new messages'
+    }
+  };
+
+  function normLang(l) {
+    l = String(l || '').toLowerCase();
+    if (l === 'zh' || l.indexOf('zh-') === 0 || l.indexOf('zh_') === 0) return 'zh';
+    if (l === 'en' || l.indexOf('en-') === 0 || l.indexOf('en_') === 0) return 'en';
+    return null;
+  }
+
+  function detectLang() {
+    var a = String(attr('data-lang') || 'auto').toLowerCase();
+    var n = normLang(a);
+    if (n) return n;
+    var langs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || 'en'];
+    for (var i = 0; i < langs.length; i++) {
+      var m = normLang(langs[i]);
+      if (m) return m;
+    }
+    return 'en';
+  }
+
+  function t(key, params) {
+    var dict = I18N[S.lang] || I18N.en;
+    var s = dict[key];
+    if (s == null) s = I18N.en[key];
+    if (s == null) s = key;
+    if (params) {
+      s = s.replace(/\{(\w+)\}/g, function (m, k) {
+        return params[k] != null ? String(params[k]) : m;
+      });
+    }
+    return s;
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* State                                                               */
+  /* ------------------------------------------------------------------ */
+
+  var visitor = lsGet(NS + 'visitor');
+  if (!visitor || !/^[A-Za-z0-9_-]{8,64}$/.test(visitor)) {
+    visitor = uuid();
+    lsSet(NS + 'visitor', visitor);
+  }
+
+  var S = {
+    lang: detectLang(),
+    token: attr('data-token') || null,
+    shopper: null,
+    conv: null,
+    ws: null,
+    gen: 0,
+    connected: false,
+    everConnected: false,
+    started: false,
+    attempts: 0,
+    retryTimer: null,
+    highestSeq: 0,
+    liveAfter: 0,
+    byId: {},
+    bySeq: {},
+    pending: {},   // client_id -> {cid, text, el, state, timer}
+    order: [],     // client_ids in send order
+    ctrlQueue: [], // control frames waiting for a connection
+    handoff: null,
+    isOpen: false,
+    unread: 0,
+    typingTimer: null,
+    greetingEl: null,
+    built: false,
+    wantOpen: false
+  };
+
+  var feedbackGiven = (function () {
+    try { return JSON.parse(lsGet(NS + 'feedback') || '{}') || {}; } catch (e) { return {}; }
+  })();
+
+  function saveFeedback(id, helpful) {
+    feedbackGiven[id] = helpful ? 1 : 0;
+    var keys = Object.keys(feedbackGiven);
+    if (keys.length > 300) {
+      for (var i = 0; i < keys.length - 300; i++) delete feedbackGiven[keys[i]];
+    }
+    lsSet(NS + 'feedback', JSON.stringify(feedbackGiven));
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* DOM helpers                                                         */
+  /* ------------------------------------------------------------------ */
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = String(text);
+    return e;
+  }
+
+  // Element whose text follows the current language.
+  function tEl(tag, cls, key, params) {
+    var e = el(tag, cls);
+    e.setAttribute('data-xi18n', key);
+    if (params) e.setAttribute('data-xi18n-p', JSON.stringify(params));
+    e.textContent = t(key, params);
+    return e;
+  }
+
+  function setTitle(e, key) {
+    e.setAttribute('data-xi18n-title', key);
+    e.setAttribute('title', t(key));
+    e.setAttribute('aria-label', t(key));
+  }
+
+  function button(cls, key) {
+    var b = el('button', cls);
+    b.type = 'button';
+    if (key) setTitle(b, key);
+    return b;
+  }
+
+  // Static, trusted icon markup only (never server data).
+  var ICONS = {
+    chat: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 3C6.9 3 3 6.6 3 11c0 2.4 1.2 4.6 3.1 6.1L5.5 21l4.1-2.3c.8.2 1.6.3 2.4.3 5.1 0 9-3.6 9-8s-3.9-8-9-8z" fill="currentColor"/><circle cx="8.5" cy="11" r="1.2" fill="#fff"/><circle cx="12" cy="11" r="1.2" fill="#fff"/><circle cx="15.5" cy="11" r="1.2" fill="#fff"/></svg>',
+    close: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" fill="none"/></svg>',
+    minimize: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 9l6 6 6-6" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round" fill="none"/></svg>',
+    send: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3.4 20.4l17.4-7.5a1 1 0 000-1.8L3.4 3.6a.9.9 0 00-1.3 1l1.7 6.1 9.2 1.3-9.2 1.3-1.7 6.1a.9.9 0 001.3 1z" fill="currentColor"/></svg>',
+    headset: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 3a8 8 0 00-8 8v5a2 2 0 002 2h2v-6H6v-1a6 6 0 0112 0v1h-2v6h2v1a1 1 0 01-1 1h-4v2h4a3 3 0 003-3v-8a8 8 0 00-8-8z" fill="currentColor"/></svg>',
+    person: '<svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="8" r="4" fill="currentColor"/><path d="M4 20c0-4 3.6-6 8-6s8 2 8 6" fill="currentColor"/></svg>',
+    up: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M7 10v10H4V10h3zm2 10V10l4.2-7c1.2 0 2.1 1 1.9 2.2L14.6 9H19a2 2 0 012 2.3l-1.3 7A2 2 0 0117.7 20H9z" fill="currentColor"/></svg>',
+    down: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M7 14V4H4v10h3zm2-10v10l4.2 7c1.2 0 2.1-1 1.9-2.2L14.6 15H19a2 2 0 002-2.3l-1.3-7A2 2 0 0017.7 4H9z" fill="currentColor"/></svg>',
+    box: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 2l9 5v10l-9 5-9-5V7l9-5zm0 2.3L5.6 7.8 12 11.3l6.4-3.5L12 4.3zM5 9.5v6.3l6 3.3v-6.3L5 9.5zm14 0l-6 3.3v6.3l6-3.3V9.5z" fill="currentColor"/></svg>',
+    retry: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M17.7 6.3A8 8 0 1020 12h-2a6 6 0 11-1.8-4.2L13 11h7V4l-2.3 2.3z" fill="currentColor"/></svg>',
+    alert: '<svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="10" fill="currentColor"/><path d="M12 7v6M12 16.5v.5" stroke="#fff" stroke-width="2.2" stroke-linecap="round"/></svg>',
+    star: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 2.8l2.8 5.9 6.4.8-4.7 4.4 1.2 6.4L12 17.2l-5.7 3.1 1.2-6.4-4.7-4.4 6.4-.8z" fill="currentColor"/></svg>'
+  };
+
+  function icon(name, cls) {
+    var s = el('span', 'xiaoer-icon' + (cls ? ' ' + cls : ''));
+    s.innerHTML = ICONS[name]; // constant markup
+    return s;
+  }
+
+  function fmtTime(s, withDate) {
+    if (!s) return '';
+    var d = new Date(s);
+    if (isNaN(d.getTime())) return String(s);
+    var now = new Date();
+    var sameDay = d.toDateString() === now.toDateString();
+    var locale = S.lang === 'zh' ? 'zh-CN' : 'en-US';
+    var opts = { hour: '2-digit', minute: '2-digit', hour12: false };
+    if (withDate || !sameDay) { opts.month = S.lang === 'zh' ? 'numeric' : 'short'; opts.day = 'numeric'; }
+    try { return new Intl.DateTimeFormat(locale, opts).format(d); } catch (e) { return d.toLocaleString(); }
+  }
+
+  function fmtDate(s) {
+    if (!s) return '';
+    s = String(s);
+    if (s.indexOf('T') < 0) return s; // plain date or free text, show as given
+    return fmtTime(s, true);
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Build the widget                                                    */
+  /* ------------------------------------------------------------------ */
+
+  var R = {}; // element references
+
+  function build() {
+    if (S.built) return;
+    if (!document.body) return;
+    S.built = true;
+
+    var root = el('div', 'xiaoer-root');
+    root.id = 'xiaoer-root';
+    if (!cssReady) root.classList.add('xiaoer-loading');
+    R.root = root;
+
+    /* launcher */
+    var launcher = button('xiaoer-launcher', 'launcher');
+    launcher.id = 'xiaoer-launcher';
+    launcher.setAttribute('aria-controls', 'xiaoer-panel');
+    launcher.setAttribute('aria-expanded', 'false');
+    launcher.appendChild(icon('chat', 'xiaoer-launcher-open'));
+    launcher.appendChild(icon('minimize', 'xiaoer-launcher-close'));
+    var unread = el('span', 'xiaoer-unread');
+    unread.setAttribute('aria-hidden', 'true');
+    launcher.appendChild(unread);
+    R.launcher = launcher;
+    R.unread = unread;
+    launcher.addEventListener('click', function () { if (S.isOpen) api.close(); else api.open(); });
+
+    /* panel */
+    var panel = el('div', 'xiaoer-panel');
+    panel.id = 'xiaoer-panel';
+    panel.setAttribute('role', 'dialog');
+    panel.setAttribute('aria-hidden', 'true');
+    panel.setAttribute('data-xi18n-title', 'title');
+    panel.setAttribute('aria-label', t('title'));
+    R.panel = panel;
+
+    var header = el('div', 'xiaoer-header');
+    var avatar = el('div', 'xiaoer-avatar xiaoer-avatar-lg', '二');
+    avatar.setAttribute('aria-hidden', 'true');
+    var titles = el('div', 'xiaoer-titles');
+    var titleRow = el('div', 'xiaoer-title-row');
+    titleRow.appendChild(tEl('span', 'xiaoer-title', 'title'));
+    titleRow.appendChild(tEl('span', 'xiaoer-ai-label', 'ai'));
+    var conn = el('div', 'xiaoer-conn xiaoer-conn-idle');
+    conn.appendChild(el('span', 'xiaoer-conn-dot'));
+    R.connText = tEl('span', 'xiaoer-conn-text', 'online');
+    conn.appendChild(R.connText);
+    conn.setAttribute('aria-live', 'polite');
+    R.conn = conn;
+    titles.appendChild(titleRow);
+    titles.appendChild(conn);
+
+    var humanBtn = button('xiaoer-human', 'toHumanTitle');
+    humanBtn.appendChild(icon('headset'));
+    humanBtn.appendChild(tEl('span', 'xiaoer-human-text', 'toHuman'));
+    humanBtn.addEventListener('click', requestHuman);
+    R.human = humanBtn;
+
+    var closeBtn = button('xiaoer-close', 'close');
+    closeBtn.appendChild(icon('close'));
+    closeBtn.addEventListener('click', function () { api.close(); });
+
+    header.appendChild(avatar);
+    header.appendChild(titles);
+    header.appendChild(humanBtn);
+    header.appendChild(closeBtn);
+
+    var messages = el('div', 'xiaoer-messages');
+    messages.setAttribute('role', 'log');
+    messages.setAttribute('aria-live', 'polite');
+    var list = el('div', 'xiaoer-list');
+    var typing = el('div', 'xiaoer-typing');
+    typing.setAttribute('aria-hidden', 'true');
+    var typingAvatar = el('div', 'xiaoer-avatar', '二');
+    var dots = el('div', 'xiaoer-typing-dots');
+    dots.appendChild(el('span', 'xiaoer-dot'));
+    dots.appendChild(el('span', 'xiaoer-dot'));
+    dots.appendChild(el('span', 'xiaoer-dot'));
+    typing.appendChild(typingAvatar);
+    typing.appendChild(dots);
+    messages.appendChild(list);
+    messages.appendChild(typing);
+    R.messages = messages;
+    R.list = list;
+    R.typing = typing;
+    R.typingAvatar = typingAvatar;
+
+    var composer = el('div', 'xiaoer-composer');
+    var box = el('div', 'xiaoer-inputbox');
+    var input = el('textarea', 'xiaoer-input');
+    input.id = 'xiaoer-input';
+    input.rows = 1;
+    input.maxLength = MAX_LEN;
+    input.setAttribute('data-xi18n-ph', 'placeholder');
+    input.placeholder = t('placeholder');
+    input.setAttribute('aria-label', t('placeholder'));
+    input.setAttribute('autocomplete', 'off');
+    var send = button('xiaoer-send', 'send');
+    send.id = 'xiaoer-send';
+    send.appendChild(icon('send'));
+    box.appendChild(input);
+    box.appendChild(send);
+    var foot = el('div', 'xiaoer-composer-foot');
+    foot.appendChild(tEl('span', 'xiaoer-disclaimer', 'disclaimer'));
+    var counter = el('span', 'xiaoer-counter');
+    counter.setAttribute('aria-live', 'polite');
+    foot.appendChild(counter);
+    composer.appendChild(box);
+    composer.appendChild(foot);
+    R.input = input;
+    R.send = send;
+    R.counter = counter;
+
+    input.addEventListener('keydown', function (e) {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+        e.preventDefault();
+        submitInput();
+      }
+    });
+    input.addEventListener('input', onInput);
+    send.addEventListener('click', function () { submitInput(); input.focus(); });
+
+    panel.appendChild(header);
+    panel.appendChild(messages);
+    panel.appendChild(composer);
+    panel.addEventListener('keydown', function (e) {
+      if (e.key === 'Escape') { api.close(); R.launcher.focus(); }
+    });
+
+    root.appendChild(panel);
+    root.appendChild(launcher);
+    document.body.appendChild(root);
+
+    applyLang();
+    onInput();
+    setStatus(S.connected ? 'online' : (S.everConnected ? 'reconnecting' : 'idle'));
+    reveal();
+  }
+
+  function reveal() {
+    if (R.root && cssReady) R.root.classList.remove('xiaoer-loading');
+  }
+
+  function applyLang() {
+    if (!R.root) return;
+    R.root.setAttribute('lang', S.lang === 'zh' ? 'zh-CN' : 'en');
+    var nodes = R.root.querySelectorAll('[data-xi18n]');
+    for (var i = 0; i < nodes.length; i++) {
+      var p = null;
+      var raw = nodes[i].getAttribute('data-xi18n-p');
+      if (raw) { try { p = JSON.parse(raw); } catch (e) { p = null; } }
+      nodes[i].textContent = t(nodes[i].getAttribute('data-xi18n'), p);
+    }
+    var ph = R.root.querySelectorAll('[data-xi18n-ph]');
+    for (var j = 0; j < ph.length; j++) {
+      ph[j].placeholder = t(ph[j].getAttribute('data-xi18n-ph'));
+      ph[j].setAttribute('aria-label', ph[j].placeholder);
+    }
+    var ti = R.root.querySelectorAll('[data-xi18n-title]');
+    for (var k = 0; k < ti.length; k++) {
+      var v = t(ti[k].getAttribute('data-xi18n-title'));
+      if (ti[k].hasAttribute('title')) ti[k].setAttribute('title', v);
+      ti[k].setAttribute('aria-label', v);
+    }
+    updateCounter();
+  }
+
+  function setStatus(state) {
+    if (!R.conn) return;
+    R.conn.className = 'xiaoer-conn xiaoer-conn-' + state;
+    var key = state === 'online' ? 'online' : state === 'connecting' ? 'connecting'
+      : state === 'reconnecting' ? 'reconnecting' : 'online';
+    R.connText.setAttribute('data-xi18n', key);
+    R.connText.textContent = t(key);
+    if (R.root) R.root.classList.toggle('xiaoer-offline', state === 'reconnecting');
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Composer                                                            */
+  /* ------------------------------------------------------------------ */
+
+  function onInput() {
+    if (!R.input) return;
+    var ta = R.input;
+    ta.style.height = 'auto';
+    var h = ta.scrollHeight;
+    ta.style.height = h ? Math.max(30, Math.min(h, 132)) + 'px' : '';
+    R.send.classList.toggle('xiaoer-send-empty', !ta.value.trim());
+    updateCounter();
+  }
+
+  function updateCounter() {
+    if (!R.input) return;
+    var n = R.input.value.length;
+    if (n >= COUNTER_AT) {
+      R.counter.textContent = t('counter', { n: n, max: MAX_LEN });
+      R.counter.classList.add('xiaoer-counter-show');
+      R.counter.classList.toggle('xiaoer-counter-full', n >= MAX_LEN);
+    } else {
+      R.counter.textContent = '';
+      R.counter.classList.remove('xiaoer-counter-show', 'xiaoer-counter-full');
+    }
+  }
+
+  function submitInput() {
+    var text = R.input.value;
+    if (!text.trim()) return;
+    if (sendText(text)) {
+      R.input.value = '';
+      onInput();
+    }
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Message list                                                        */
+  /* ------------------------------------------------------------------ */
+
+  function nearBottom() {
+    var m = R.messages;
+    return m.scrollHeight - m.scrollTop - m.clientHeight < 90;
+  }
+
+  function scrollBottom() {
+    R.messages.scrollTop = R.messages.scrollHeight;
+  }
+
+  function insertNode(node, seq, force) {
+    build();
+    var stick = force || nearBottom();
+    var before = null;
+    if (seq) {
+      // Keep seq order; replayed history also goes above still-unconfirmed local bubbles.
+      var replayed = seq <= S.liveAfter;
+      for (var c = R.list.lastChild; c; c = c.previousSibling) {
+        var s = c.getAttribute && c.getAttribute('data-seq');
+        if (!s) {
+          if (replayed && c.classList && c.classList.contains('xiaoer-pending')) before = c;
+          continue;
+        }
+        if (Number(s) > seq) before = c; else break;
+      }
+    }
+    if (before) R.list.insertBefore(node, before); else R.list.appendChild(node);
+    if (stick) scrollBottom();
+  }
+
+  function disableChipsExcept(keep) {
+    if (!R.list) return;
+    var chips = R.list.querySelectorAll('.xiaoer-chip:not([disabled])');
+    for (var i = 0; i < chips.length; i++) {
+      if (keep && keep.contains(chips[i])) continue;
+      chips[i].disabled = true;
+      chips[i].classList.add('xiaoer-chip-disabled');
+    }
+  }
+
+  function settleChips(node) {
+    if (isLatest(node)) { disableChipsExcept(node); return; }
+    var chips = node.querySelectorAll('.xiaoer-chip');
+    for (var i = 0; i < chips.length; i++) {
+      chips[i].disabled = true;
+      chips[i].classList.add('xiaoer-chip-disabled');
+    }
+  }
+
+  function isLatest(node) {
+    for (var c = node.nextSibling; c; c = c.nextSibling) {
+      if (c.classList && (c.classList.contains('xiaoer-msg') || c.classList.contains('xiaoer-greeting'))) return false;
+    }
+    return true;
+  }
+
+  function hasServerMessages() {
+    for (var k in S.byId) if (Object.prototype.hasOwnProperty.call(S.byId, k)) return true;
+    for (var q in S.bySeq) if (Object.prototype.hasOwnProperty.call(S.bySeq, q)) return true;
+    return false;
+  }
+
+  function clearList() {
+    Object.keys(S.pending).forEach(function (cid) { clearTimeout(S.pending[cid].timer); });
+    S.byId = {};
+    S.bySeq = {};
+    S.pending = {};
+    S.order = [];
+    S.greetingEl = null;
+    S.highestSeq = 0;
+    S.liveAfter = 0;
+    S.handoff = null;
+    setUnread(0);
+    hideTyping();
+    if (R.list) R.list.textContent = '';
+    updateHumanButton();
+  }
+
+  function chipsFor(list, keys) {
+    var wrap = el('div', 'xiaoer-chips');
+    list.forEach(function (text, i) {
+      var c = keys ? tEl('button', 'xiaoer-chip', keys[i]) : el('button', 'xiaoer-chip', text);
+      c.type = 'button';
+      c.addEventListener('click', function () {
+        if (c.disabled) return;
+        sendText(c.textContent);
+      });
+      wrap.appendChild(c);
+    });
+    return wrap;
+  }
+
+  function showGreeting() {
+    if (S.greetingEl) return;
+    build();
+    var g = el('div', 'xiaoer-greeting');
+    var row = el('div', 'xiaoer-row');
+    row.appendChild(avatarFor('bot'));
+    var body = el('div', 'xiaoer-body');
+    var head = el('div', 'xiaoer-msg-head');
+    head.appendChild(tEl('span', 'xiaoer-name', 'botName'));
+    head.appendChild(tEl('span', 'xiaoer-badge xiaoer-badge-ai', 'ai'));
+    body.appendChild(head);
+    var bubble = el('div', 'xiaoer-bubble');
+    var name = S.shopper && S.shopper.name;
+    bubble.appendChild(name ? tEl('div', 'xiaoer-text', 'greetingNamed', { name: name }) : tEl('div', 'xiaoer-text', 'greeting'));
+    body.appendChild(bubble);
+    row.appendChild(body);
+    g.appendChild(row);
+    var chips = chipsFor([0, 1, 2], ['chip0', 'chip1', 'chip2']);
+    g.appendChild(chips);
+    S.greetingEl = g;
+    R.list.insertBefore(g, R.list.firstChild);
+    if (!isLatest(g)) disableChipsExcept(null); else disableChipsExcept(g);
+    scrollBottom();
+  }
+
+  function avatarFor(role) {
+    if (role === 'agent') {
+      var a = el('div', 'xiaoer-avatar xiaoer-avatar-agent');
+      a.appendChild(icon('person'));
+      a.setAttribute('aria-hidden', 'true');
+      return a;
+    }
+    var b = el('div', 'xiaoer-avatar', '二');
+    b.setAttribute('aria-hidden', 'true');
+    return b;
+  }
+
+  function addNotice(key, params, cls, rawText) {
+    var n = el('div', 'xiaoer-notice' + (cls ? ' ' + cls : ''));
+    if (cls && cls.indexOf('xiaoer-error') >= 0) n.appendChild(icon('alert'));
+    var span = rawText != null ? el('span', 'xiaoer-notice-text', rawText) : tEl('span', 'xiaoer-notice-text', key, params);
+    n.appendChild(span);
+    insertNode(n, 0, false);
+    return n;
+  }
+
+  /* ---------- building a server message ---------- */
+
+  function buildMessage(m) {
+    var role = m.role;
+    if (role !== 'bot' && role !== 'agent' && role !== 'shopper' && role !== 'system') role = 'system';
+    var id = m.id != null ? String(m.id) : '';
+    var seq = Number(m.seq) || 0;
+
+    var wrap = el('div', 'xiaoer-msg xiaoer-msg-' + role);
+    if (id) wrap.setAttribute('data-id', id);
+    if (seq) wrap.setAttribute('data-seq', String(seq));
+    var text = m.text != null ? String(m.text) : '';
+
+    if (role === 'system') {
+      wrap.appendChild(el('div', 'xiaoer-bubble xiaoer-text', text));
+      return wrap;
+    }
+
+    if (role === 'shopper') {
+      var sb = el('div', 'xiaoer-bubble');
+      sb.appendChild(el('div', 'xiaoer-text', text));
+      wrap.appendChild(sb);
+      var meta = el('div', 'xiaoer-meta');
+      meta.appendChild(el('span', 'xiaoer-time', fmtTime(m.created_at)));
+      wrap.appendChild(meta);
+      return wrap;
+    }
+
+    // bot / agent
+    var row = el('div', 'xiaoer-row');
+    row.appendChild(avatarFor(role));
+    var body = el('div', 'xiaoer-body');
+    var head = el('div', 'xiaoer-msg-head');
+    if (role === 'bot') {
+      head.appendChild(tEl('span', 'xiaoer-name', 'botName'));
+      head.appendChild(tEl('span', 'xiaoer-badge xiaoer-badge-ai', 'ai'));
+    } else {
+      var agentName = typeof m.agent_name === 'string' && m.agent_name ? m.agent_name : null;
+      head.appendChild(agentName ? el('span', 'xiaoer-name', agentName) : tEl('span', 'xiaoer-name', 'agentName'));
+      head.appendChild(tEl('span', 'xiaoer-badge xiaoer-badge-human', 'human'));
+    }
+    body.appendChild(head);
+
+    var cards = Array.isArray(m.cards) ? m.cards : [];
+    if (text || !cards.length) {
+      var bubble = el('div', 'xiaoer-bubble');
+      bubble.appendChild(el('div', 'xiaoer-text', text));
+      body.appendChild(bubble);
+    }
+
+    cards.forEach(function (c) {
+      if (c && c.kind === 'order') body.appendChild(buildOrderCard(c));
+    });
+
+    var sources = Array.isArray(m.sources) ? m.sources : [];
+    if (sources.length) {
+      var sw = el('div', 'xiaoer-sources');
+      sw.appendChild(tEl('span', 'xiaoer-sources-label', 'source'));
+      sources.forEach(function (s) {
+        if (!s) return;
+        var title = typeof s === 'string' ? s : (s.title || s.id || '');
+        if (!title) return;
+        var a = el('span', 'xiaoer-source', String(title));
+        a.setAttribute('title', String(title));
+        if (s.id != null) a.setAttribute('data-source-id', String(s.id));
+        sw.appendChild(a);
+      });
+      body.appendChild(sw);
+    }
+
+    var meta2 = el('div', 'xiaoer-meta');
+    meta2.appendChild(el('span', 'xiaoer-time', fmtTime(m.created_at)));
+    if (role === 'bot' && id) meta2.appendChild(buildFeedback(id));
+    body.appendChild(meta2);
+
+    row.appendChild(body);
+    wrap.appendChild(row);
+
+    var sugg = Array.isArray(m.suggestions) ? m.suggestions.filter(function (s) { return typeof s === 'string' && s.trim(); }) : [];
+    if (sugg.length) wrap.appendChild(chipsFor(sugg, null));
+    return wrap;
+  }
+
+  function buildOrderCard(c) {
+    var card = el('div', 'xiaoer-card xiaoer-card-order');
+    if (c.order_id != null) card.setAttribute('data-order-id', String(c.order_id));
+
+    var head = el('div', 'xiaoer-card-head');
+    head.appendChild(icon('box', 'xiaoer-card-icon'));
+    var title = el('div', 'xiaoer-card-title');
+    title.appendChild(tEl('span', 'xiaoer-card-label', 'orderNo'));
+    title.appendChild(el('span', 'xiaoer-order-id', c.order_id != null ? String(c.order_id) : ''));
+    head.appendChild(title);
+    var statusText = c.status_text || c.status || '';
+    if (statusText) {
+      var st = el('span', 'xiaoer-order-status', String(statusText));
+      if (c.status) st.setAttribute('data-status', String(c.status).toLowerCase());
+      head.appendChild(st);
+    }
+    card.appendChild(head);
+
+    var items = Array.isArray(c.items) ? c.items.filter(Boolean) : [];
+    if (items.length) {
+      var ul = el('ul', 'xiaoer-card-items');
+      var shown = items.length > 4 ? items.slice(0, 3) : items;
+      shown.forEach(function (it) {
+        var li = el('li', 'xiaoer-card-item');
+        li.appendChild(el('span', 'xiaoer-item-name', it.name != null ? String(it.name) : ''));
+        if (it.qty != null) li.appendChild(el('span', 'xiaoer-item-qty', '\u00d7 ' + String(it.qty)));
+        ul.appendChild(li);
+      });
+      if (items.length > shown.length) {
+        var more = el('li', 'xiaoer-card-item xiaoer-card-more');
+        more.appendChild(tEl('span', '', 'moreItems', { n: items.length - shown.length }));
+        ul.appendChild(more);
+      }
+      card.appendChild(ul);
+    }
+
+    var rows = el('div', 'xiaoer-card-rows');
+    function row(key, value, extra) {
+      var r = el('div', 'xiaoer-card-row');
+      r.appendChild(tEl('span', 'xiaoer-card-k', key));
+      var v = el('span', 'xiaoer-card-v', value);
+      if (extra) v.appendChild(extra);
+      r.appendChild(v);
+      rows.appendChild(r);
+    }
+    if (c.total != null && c.total !== '') row('total', String(c.total));
+    if (c.carrier) row('carrier', String(c.carrier));
+    if (c.tracking_no) {
+      var copyBtn = null;
+      if (navigator.clipboard && window.isSecureContext) {
+        copyBtn = tEl('button', 'xiaoer-copy', 'copy');
+        copyBtn.type = 'button';
+        copyBtn.addEventListener('click', function () {
+          navigator.clipboard.writeText(String(c.tracking_no)).then(function () {
+            copyBtn.setAttribute('data-xi18n', 'copied');
+            copyBtn.textContent = t('copied');
+            setTimeout(function () { copyBtn.setAttribute('data-xi18n', 'copy'); copyBtn.textContent = t('copy'); }, 1500);
+          }, function () { /* ignore */ });
+        });
+      }
+      row('trackingNo', String(c.tracking_no), copyBtn);
+    }
+    if (c.eta) row('eta', fmtDate(c.eta));
+    if (rows.firstChild) card.appendChild(rows);
+
+    var ev = c.latest_event;
+    if (ev && (ev.text || ev.time)) {
+      var evEl = el('div', 'xiaoer-card-event');
+      var evHead = el('div', 'xiaoer-card-event-head');
+      evHead.appendChild(tEl('span', 'xiaoer-card-k', 'latest'));
+      if (ev.time) evHead.appendChild(el('span', 'xiaoer-card-event-time', fmtDate(ev.time)));
+      evEl.appendChild(evHead);
+      if (ev.text) evEl.appendChild(el('div', 'xiaoer-card-event-text', String(ev.text)));
+      card.appendChild(evEl);
+    }
+    return card;
+  }
+
+  function buildFeedback(id) {
+    var wrap = el('span', 'xiaoer-feedback');
+    var up = button('xiaoer-fb xiaoer-fb-up', 'helpful');
+    up.appendChild(icon('up'));
+    var down = button('xiaoer-fb xiaoer-fb-down', 'notHelpful');
+    down.appendChild(icon('down'));
+    var thanks = tEl('span', 'xiaoer-fb-thanks', 'thanks');
+    function mark(helpful) {
+      up.setAttribute('aria-pressed', helpful ? 'true' : 'false');
+      down.setAttribute('aria-pressed', helpful ? 'false' : 'true');
+      up.disabled = down.disabled = true;
+      wrap.classList.add('xiaoer-fb-done');
+    }
+    var given = feedbackGiven[id];
+    if (given === 1 || given === 0) mark(given === 1);
+    function give(helpful) {
+      if (up.disabled) return;
+      mark(helpful);
+      wrap.classList.add('xiaoer-fb-justdone');
+      saveFeedback(id, helpful);
+      sendControl({ type: 'feedback', message_id: id, helpful: helpful });
+    }
+    up.addEventListener('click', function () { give(true); });
+    down.addEventListener('click', function () { give(false); });
+    wrap.appendChild(up);
+    wrap.appendChild(down);
+    wrap.appendChild(thanks);
+    return wrap;
+  }
+
+  /* ---------- pending shopper bubbles ---------- */
+
+  function buildPending(p) {
+    var wrap = el('div', 'xiaoer-msg xiaoer-msg-shopper xiaoer-pending');
+    wrap.setAttribute('data-client-id', p.cid);
+    var b = el('div', 'xiaoer-bubble');
+    b.appendChild(el('div', 'xiaoer-text', p.text));
+    wrap.appendChild(b);
+    var meta = el('div', 'xiaoer-meta');
+    var state = tEl('span', 'xiaoer-state', 'sending');
+    meta.appendChild(state);
+    wrap.appendChild(meta);
+    p.stateEl = state;
+    p.metaEl = meta;
+    return wrap;
+  }
+
+  function setPendingState(p, state) {
+    p.state = state;
+    var w = p.el;
+    w.classList.toggle('xiaoer-failed', state === 'failed');
+    w.classList.toggle('xiaoer-waiting', state === 'waiting');
+    p.stateEl.setAttribute('data-xi18n', state === 'failed' ? 'failed' : state === 'waiting' ? 'waiting' : 'sending');
+    p.stateEl.textContent = t(p.stateEl.getAttribute('data-xi18n'));
+    if (p.retryEl) { p.retryEl.remove(); p.retryEl = null; }
+    if (state === 'failed') {
+      var r = button('xiaoer-retry', 'retry');
+      r.appendChild(icon('retry'));
+      r.appendChild(tEl('span', '', 'retry'));
+      r.addEventListener('click', function () { retryPending(p.cid); });
+      p.metaEl.appendChild(r);
+      p.retryEl = r;
+    }
+  }
+
+  function transmit(p) {
+    clearTimeout(p.timer);
+    if (wsSend({ type: 'message', client_id: p.cid, text: p.text })) {
+      setPendingState(p, 'sending');
+      showTyping('bot');
+      p.timer = setTimeout(function () {
+        if (S.pending[p.cid] === p && p.state === 'sending' && S.connected) setPendingState(p, 'failed');
+      }, ACK_TIMEOUT);
+    } else {
+      setPendingState(p, 'waiting');
+      ensureConnecting();
+    }
+  }
+
+  function retryPending(cid) {
+    var p = S.pending[cid];
+    if (p) transmit(p);
+  }
+
+  function confirmPending(p, id, seq, createdAt) {
+    clearTimeout(p.timer);
+    delete S.pending[p.cid];
+    S.order = S.order.filter(function (c) { return c !== p.cid; });
+    var w = p.el;
+    if (seq && S.bySeq[seq] && S.bySeq[seq] !== w) { w.remove(); return; }
+    if (id && S.byId[id] && S.byId[id] !== w) { w.remove(); return; }
+    w.classList.remove('xiaoer-pending', 'xiaoer-failed', 'xiaoer-waiting');
+    w.classList.add('xiaoer-sent');
+    if (seq) { w.setAttribute('data-seq', String(seq)); S.bySeq[seq] = w; }
+    if (id) { w.setAttribute('data-id', id); S.byId[id] = w; }
+    if (p.retryEl) { p.retryEl.remove(); p.retryEl = null; }
+    p.stateEl.removeAttribute('data-xi18n');
+    p.stateEl.className = 'xiaoer-time';
+    p.stateEl.textContent = fmtTime(createdAt || new Date().toISOString());
+  }
+
+  function sendText(text) {
+    text = String(text || '').replace(/^\s+|\s+$/g, '');
+    if (!text) return false;
+    if (text.length > MAX_LEN) text = text.slice(0, MAX_LEN);
+    build();
+    var p = { cid: uuid(), text: text, state: 'sending', timer: null };
+    p.el = buildPending(p);
+    S.pending[p.cid] = p;
+    S.order.push(p.cid);
+    insertNode(p.el, 0, true);
+    disableChipsExcept(null);
+    if (S.connected) transmit(p);
+    else { setPendingState(p, 'waiting'); ensureConnecting(); }
+    return true;
+  }
+
+  /* ---------- typing ---------- */
+
+  function showTyping(role) {
+    build();
+    clearTimeout(S.typingTimer);
+    var stick = nearBottom();
+    R.typing.classList.toggle('xiaoer-typing-agent', role === 'agent');
+    R.typingAvatar.textContent = '';
+    if (role === 'agent') R.typingAvatar.appendChild(icon('person'));
+    else R.typingAvatar.textContent = '二';
+    R.typingAvatar.className = 'xiaoer-avatar' + (role === 'agent' ? ' xiaoer-avatar-agent' : '');
+    R.typing.classList.add('xiaoer-typing-on');
+    if (stick) scrollBottom();
+    S.typingTimer = setTimeout(hideTyping, TYPING_TIMEOUT);
+  }
+
+  function hideTyping() {
+    clearTimeout(S.typingTimer);
+    S.typingTimer = null;
+    if (R.typing) R.typing.classList.remove('xiaoer-typing-on');
+  }
+
+  /* ---------- unread ---------- */
+
+  function setUnread(n) {
+    S.unread = n;
+    if (!R.unread) return;
+    R.unread.textContent = n > 9 ? '9+' : (n ? String(n) : '');
+    R.root.classList.toggle('xiaoer-has-unread', n > 0);
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Frames                                                              */
+  /* ------------------------------------------------------------------ */
+
+  function onHello(f) {
+    S.connected = true;
+    S.everConnected = true;
+    S.attempts = 0;
+    setStatus('online');
+
+    var l = normLang(f.lang);
+    if (l && l !== S.lang) { S.lang = l; applyLang(); }
+
+    S.shopper = f.shopper && f.shopper.id != null ? { id: String(f.shopper.id), name: f.shopper.name ? String(f.shopper.name) : '' } : null;
+
+    if (S.conv && f.conversation && f.conversation !== S.conv) {
+      // The server started a different conversation; drop the old view but keep unsent messages.
+      var keep = S.order.map(function (c) { return S.pending[c]; }).filter(Boolean);
+      clearList();
+      keep.forEach(function (p) { S.pending[p.cid] = p; S.order.push(p.cid); R.list.appendChild(p.el); });
+    }
+    if (f.conversation) S.conv = String(f.conversation);
+    var key = NS + 'conv.' + (S.shopper ? S.shopper.id : 'v:' + visitor);
+    if (S.conv) lsSet(key, S.conv);
+    if (S.token && S.shopper) lsSet(NS + 'tok.' + fnv(S.token), S.shopper.id);
+
+    var last = Number(f.last_seq) || 0;
+    S.liveAfter = last;
+    if (last === 0 && !hasServerMessages()) showGreeting();
+
+    // Flush unsent shopper messages (same client_id; the server dedupes) and control frames.
+    S.order.slice().forEach(function (cid) {
+      var p = S.pending[cid];
+      if (p && p.state !== 'failed') transmit(p);
+    });
+    var q = S.ctrlQueue;
+    S.ctrlQueue = [];
+    q.forEach(function (fr) { if (!wsSend(fr)) S.ctrlQueue.push(fr); });
+  }
+
+  function onAck(f) {
+    var p = f.client_id != null && S.pending[f.client_id];
+    var seq = Number(f.seq) || 0;
+    if (seq > S.highestSeq) S.highestSeq = seq;
+    if (!p) return;
+    confirmPending(p, f.id != null ? String(f.id) : '', seq, f.created_at);
+  }
+
+  function onMessage(m) {
+    var id = m.id != null ? String(m.id) : '';
+    var seq = Number(m.seq) || 0;
+    if (seq > S.highestSeq) S.highestSeq = seq;
+
+    if (m.role === 'shopper') {
+      var p = m.client_id != null && S.pending[m.client_id];
+      if (p) { confirmPending(p, id, seq, m.created_at); return; }
+      if ((id && S.byId[id]) || (seq && S.bySeq[seq])) return;
+      var node = buildMessage(m);
+      register(node, id, seq);
+      insertNode(node, seq, false);
+      settleChips(node);
+      return;
+    }
+
+    hideTyping();
+    var existing = id ? S.byId[id] : null;
+    if (existing && existing.classList.contains('xiaoer-streaming')) {
+      var stick = nearBottom();
+      var fresh = buildMessage(m);
+      existing.parentNode.replaceChild(fresh, existing);
+      register(fresh, id, seq);
+      settleChips(fresh);
+      if (stick) scrollBottom();
+      noteIncoming(m, seq);
+      return;
+    }
+    if (existing || (seq && S.bySeq[seq])) return;
+
+    var n = buildMessage(m);
+    register(n, id, seq);
+    insertNode(n, seq, seq && seq <= S.liveAfter);
+    settleChips(n);
+    noteIncoming(m, seq);
+  }
+
+  function register(node, id, seq) {
+    if (id) S.byId[id] = node;
+    if (seq) S.bySeq[seq] = node;
+  }
+
+  function noteIncoming(m, seq) {
+    if (S.isOpen) return;
+    if (m.role !== 'bot' && m.role !== 'agent') return;
+    if (seq && seq <= S.liveAfter) return; // replayed history
+    setUnread(S.unread + 1);
+  }
+
+  function onDelta(f) {
+    if (f.id == null) return;
+    var id = String(f.id);
+    var node = S.byId[id];
+    if (node && !node.classList.contains('xiaoer-streaming')) return; // already final
+    hideTyping();
+    var stick = nearBottom();
+    if (!node) {
+      node = el('div', 'xiaoer-msg xiaoer-msg-bot xiaoer-streaming');
+      node.setAttribute('data-id', id);
+      var row = el('div', 'xiaoer-row');
+      row.appendChild(avatarFor('bot'));
+      var body = el('div', 'xiaoer-body');
+      var head = el('div', 'xiaoer-msg-head');
+      head.appendChild(tEl('span', 'xiaoer-name', 'botName'));
+      head.appendChild(tEl('span', 'xiaoer-badge xiaoer-badge-ai', 'ai'));
+      body.appendChild(head);
+      var bubble = el('div', 'xiaoer-bubble');
+      var txt = el('div', 'xiaoer-text', '');
+      bubble.appendChild(txt);
+      body.appendChild(bubble);
+      row.appendChild(body);
+      node.appendChild(row);
+      S.byId[id] = node;
+      insertNode(node, 0, false);
+      disableChipsExcept(null);
+    }
+    var target = node.querySelector('.xiaoer-text');
+    target.appendChild(document.createTextNode(f.text != null ? String(f.text) : ''));
+    if (stick) scrollBottom();
+  }
+
+  function onHandoff(f) {
+    var st = String(f.status || '');
+    var key = null;
+    var params = null;
+    if (st === 'queued') {
+      var pos = Number(f.position);
+      if (pos > 0) { key = 'hQueued'; params = { n: pos }; } else key = 'hQueuedNoPos';
+    } else if (st === 'assigned') key = 'hAssigned';
+    else if (st === 'closed') key = 'hClosed';
+    else if (st === 'offline') key = 'hOffline';
+    if (!key) return;
+    hideTyping();
+    addNotice(key, params, 'xiaoer-notice-handoff xiaoer-handoff-' + st);
+    S.handoff = st;
+    updateHumanButton();
+    if (st === 'closed') showRating();
+  }
+
+  function onError(f) {
+    hideTyping();
+    var p = f.client_id != null && S.pending[f.client_id];
+    if (p) { clearTimeout(p.timer); setPendingState(p, 'failed'); }
+    var msg = f.message ? String(f.message) : null;
+    if (msg) addNotice(null, null, 'xiaoer-error', msg);
+    else addNotice('errGeneric', null, 'xiaoer-error');
+  }
+
+  function handleFrame(f) {
+    if (!f || typeof f !== 'object') return;
+    switch (f.type) {
+      case 'hello': onHello(f); break;
+      case 'ack': onAck(f); break;
+      case 'message': onMessage(f); break;
+      case 'delta': onDelta(f); break;
+      case 'typing': showTyping(f.role === 'agent' ? 'agent' : 'bot'); break;
+      case 'handoff': onHandoff(f); break;
+      case 'error': onError(f); break;
+      default: break;
+    }
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Handoff & rating                                                    */
+  /* ------------------------------------------------------------------ */
+
+  function updateHumanButton() {
+    if (!R.human) return;
+    var busy = S.handoff === 'queued' || S.handoff === 'assigned' || S.handoff === 'requested';
+    R.human.disabled = busy;
+    R.human.classList.toggle('xiaoer-human-active', busy);
+  }
+
+  function requestHuman() {
+    if (S.handoff === 'queued' || S.handoff === 'assigned' || S.handoff === 'requested') return;
+    S.handoff = 'requested';
+    updateHumanButton();
+    sendControl({ type: 'handoff' });
+    // If nothing comes back (e.g. connection trouble), allow trying again.
+    setTimeout(function () {
+      if (S.handoff === 'requested') { S.handoff = null; updateHumanButton(); }
+    }, 15000);
+  }
+
+  function showRating() {
+    var box = el('div', 'xiaoer-rating');
+    box.appendChild(tEl('div', 'xiaoer-rating-title', 'rateTitle'));
+    var stars = el('div', 'xiaoer-stars');
+    stars.setAttribute('role', 'radiogroup');
+    var score = 0;
+    var btns = [];
+    var comment = el('textarea', 'xiaoer-rating-comment');
+    comment.rows = 2;
+    comment.maxLength = 500;
+    comment.setAttribute('data-xi18n-ph', 'rateComment');
+    comment.placeholder = t('rateComment');
+    var submit = tEl('button', 'xiaoer-rating-submit', 'rateSubmit');
+    submit.type = 'button';
+    submit.disabled = true;
+    function paint(n) {
+      btns.forEach(function (b, i) { b.classList.toggle('xiaoer-star-on', i < n); });
+    }
+    for (var i = 1; i <= 5; i++) {
+      (function (n) {
+        var b = el('button', 'xiaoer-star');
+        b.type = 'button';
+        b.setAttribute('role', 'radio');
+        b.setAttribute('aria-checked', 'false');
+        b.setAttribute('aria-label', t('star', { n: n }));
+        b.appendChild(icon('star'));
+        b.addEventListener('click', function () {
+          score = n;
+          paint(n);
+          btns.forEach(function (x, j) { x.setAttribute('aria-checked', j + 1 === n ? 'true' : 'false'); });
+          submit.disabled = false;
+          box.classList.add('xiaoer-rating-picked');
+        });
+        b.addEventListener('mouseenter', function () { paint(n); });
+        b.addEventListener('mouseleave', function () { paint(score); });
+        btns.push(b);
+        stars.appendChild(b);
+      })(i);
+    }
+    submit.addEventListener('click', function () {
+      if (!score) return;
+      var fr = { type: 'rating', score: score };
+      var c = comment.value.replace(/^\s+|\s+$/g, '');
+      if (c) fr.comment = c;
+      sendControl(fr);
+      box.textContent = '';
+      box.classList.add('xiaoer-rating-done');
+      box.appendChild(tEl('div', 'xiaoer-rating-title', 'rateThanks'));
+    });
+    box.appendChild(stars);
+    box.appendChild(comment);
+    box.appendChild(submit);
+    insertNode(box, 0, false);
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Socket                                                              */
+  /* ------------------------------------------------------------------ */
+
+  function wsSend(obj) {
+    if (S.ws && S.ws.readyState === 1 && S.connected) {
+      try { S.ws.send(JSON.stringify(obj)); return true; } catch (e) { return false; }
+    }
+    return false;
+  }
+
+  function sendControl(obj) {
+    if (!wsSend(obj)) { S.ctrlQueue.push(obj); ensureConnecting(); }
+  }
+
+  function expectedConvKey() {
+    if (!S.token) return NS + 'conv.v:' + visitor;
+    var sid = lsGet(NS + 'tok.' + fnv(S.token)) || shopperFromToken(S.token);
+    return sid ? NS + 'conv.' + sid : null;
+  }
+
+  function wsURL(conv, after) {
+    var p = new URLSearchParams();
+    if (S.token) p.set('token', S.token);
+    p.set('visitor', visitor);
+    if (conv) p.set('conversation', conv);
+    p.set('after', String(after || 0));
+    p.set('lang', S.lang);
+    var proto = serverURL.protocol === 'https:' ? 'wss' : 'ws';
+    var path = serverURL.pathname.replace(/\/+$/, '');
+    return proto + '://' + serverURL.host + path + '/ws/chat?' + p.toString();
+  }
+
+  function connect() {
+    clearTimeout(S.retryTimer);
+    S.retryTimer = null;
+    if (S.ws) return;
+    S.started = true;
+    var gen = ++S.gen;
+    var conv = S.conv;
+    var after = S.conv ? S.highestSeq : 0;
+    if (!conv) {
+      var key = expectedConvKey();
+      conv = key ? lsGet(key) : null;
+      after = 0;
+    }
+    setStatus(S.everConnected ? 'reconnecting' : 'connecting');
+    var ws;
+    try {
+      ws = new WebSocket(wsURL(conv, after));
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    S.ws = ws;
+    ws.onmessage = function (ev) {
+      if (gen !== S.gen) return;
+      var f;
+      try { f = JSON.parse(ev.data); } catch (e) { return; }
+      try { handleFrame(f); } catch (e) { if (window.console) console.error('xiaoer:', e); }
+    };
+    ws.onclose = function () {
+      if (gen !== S.gen) return;
+      S.ws = null;
+      var was = S.connected;
+      S.connected = false;
+      hideTyping();
+      if (S.handoff === 'requested') { S.handoff = null; updateHumanButton(); }
+      Object.keys(S.pending).forEach(function (cid) {
+        var p = S.pending[cid];
+        if (p.state === 'sending') { clearTimeout(p.timer); setPendingState(p, 'waiting'); }
+      });
+      setStatus('reconnecting');
+      if (was) S.attempts = 0;
+      scheduleReconnect();
+    };
+    ws.onerror = function () { /* onclose follows */ };
+  }
+
+  function scheduleReconnect() {
+    clearTimeout(S.retryTimer);
+    var base = Math.min(10000, 500 * Math.pow(2, S.attempts));
+    S.attempts++;
+    var delay = Math.min(10000, base * (0.8 + Math.random() * 0.4));
+    S.retryTimer = setTimeout(function () { S.retryTimer = null; connect(); }, delay);
+  }
+
+  function ensureConnecting() {
+    if (!S.ws && !S.retryTimer) connect();
+  }
+
+  function disconnect() {
+    S.gen++;
+    clearTimeout(S.retryTimer);
+    S.retryTimer = null;
+    var ws = S.ws;
+    S.ws = null;
+    S.connected = false;
+    if (ws) { try { ws.close(1000, 'client'); } catch (e) { /* ignore */ } }
+  }
+
+  window.addEventListener('online', function () {
+    if (S.started && !S.ws) { S.attempts = 0; connect(); }
+  });
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState === 'visible' && S.started && !S.ws && S.retryTimer) {
+      S.attempts = 0;
+      connect();
+    }
+  });
+
+  /* ------------------------------------------------------------------ */
+  /* Public API                                                          */
+  /* ------------------------------------------------------------------ */
+
+  var api = {
+    _xiaoer: true,
+    open: function () {
+      if (!S.built) { S.wantOpen = true; return; }
+      S.isOpen = true;
+      R.root.classList.add('xiaoer-is-open');
+      R.panel.setAttribute('aria-hidden', 'false');
+      R.launcher.setAttribute('aria-expanded', 'true');
+      setUnread(0);
+      ssSet(NS + 'open', '1');
+      ensureConnecting();
+      scrollBottom();
+      var fine = window.matchMedia && window.matchMedia('(pointer: fine)').matches;
+      if (fine) setTimeout(function () { try { R.input.focus({ preventScroll: true }); } catch (e) { R.input.focus(); } }, 60);
+    },
+    close: function () {
+      S.wantOpen = false;
+      if (!S.built) return;
+      S.isOpen = false;
+      R.root.classList.remove('xiaoer-is-open');
+      R.panel.setAttribute('aria-hidden', 'true');
+      R.launcher.setAttribute('aria-expanded', 'false');
+      ssSet(NS + 'open', '0');
+    },
+    setIdentity: function (ident) {
+      var tok = ident && ident.token ? String(ident.token) : null;
+      var wasActive = S.started || S.isOpen || S.wantOpen;
+      disconnect();
+      S.token = tok;
+      S.shopper = null;
+      S.conv = null;
+      S.everConnected = false;
+      S.attempts = 0;
+      S.ctrlQueue = [];
+      clearList();
+      setStatus('idle');
+      if (wasActive) connect();
+    },
+    setLang: function (lang) {
+      var l = normLang(lang);
+      if (!l || l === S.lang) return;
+      S.lang = l;
+      applyLang();
+      if (S.ws || S.retryTimer) { disconnect(); S.attempts = 0; connect(); } // let the server know
+    }
+  };
+  window.Xiaoer = api;
+
+  /* ------------------------------------------------------------------ */
+  /* Start                                                               */
+  /* ------------------------------------------------------------------ */
+
+  function start() {
+    build();
+    var openAttr = String(attr('data-open') || '').toLowerCase() === 'true';
+    if (openAttr || S.wantOpen || ssGet(NS + 'open') === '1') {
+      api.open();
+    } else {
+      // Returning shopper/visitor with a conversation: connect to pick up replies.
+      var key = expectedConvKey();
+      if (key && lsGet(key)) connect();
+    }
+  }
+
+  if (document.body) start();
+  else document.addEventListener('DOMContentLoaded', start);
+})();

@@ -1,0 +1,342 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/xiaoer-cs/xiaoer/bot"
+)
+
+// replayPage is how many stored messages one replay query reads.
+const replayPage = 200
+
+var (
+	visitorIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
+	clientIDPattern  = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+)
+
+// chatIdentity is who is on the other end, decided once at the handshake.
+type chatIdentity struct {
+	shopper *bot.Shopper // nil for an anonymous visitor
+	visitor string
+}
+
+func (id chatIdentity) owner() string {
+	if id.shopper != nil {
+		return "s:" + id.shopper.ID
+	}
+	return "v:" + id.visitor
+}
+
+// handleChat upgrades GET /ws/chat to a shopper chat socket (protocol v1).
+func (s *Server) handleChat() http.Handler {
+	up := websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		CheckOrigin:     s.checkOrigin,
+		// Compression stays off (OWASP: it enables compression side channels).
+		EnableCompression: false,
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		id, err := s.identify(r.Context(), q)
+		if err != nil {
+			writeError(w, http.StatusUnauthorized, "invalid_token", "the shopper token is missing, malformed, expired or not signed by this shop")
+			return
+		}
+		lang := pickLang(q.Get("lang"), id.shopper, r.Header.Get("Accept-Language"))
+		conv, err := s.deps.Chat.OpenConversation(r.Context(), id.owner(), shopperID(id), q.Get("conversation"), lang, false)
+		if err != nil {
+			s.log.Error("open conversation", "err", err)
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "the chat service is not available right now")
+			return
+		}
+		if conv.Lang != "" && q.Get("lang") == "" {
+			lang = conv.Lang
+		}
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return // Upgrade has answered (403 for a foreign origin, 400 for a bad handshake).
+		}
+		c := newConn(ws, &s.cfg, s.log.With("conversation", conv.ID))
+		if err := s.track(c); err != nil {
+			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1001, "server shutting down"), time.Now().Add(time.Second))
+			ws.Close()
+			return
+		}
+		defer s.untrack(c)
+		sock := &chatSocket{srv: s, c: c, id: id, conv: conv, lang: lang,
+			limiter: rate.NewLimiter(rate.Limit(float64(s.cfg.MessagesPerMinute)/60), max(1, s.cfg.MessagesPerMinute/5))}
+		sock.run(r.Context(), q.Get("after"))
+	})
+}
+
+func shopperID(id chatIdentity) string {
+	if id.shopper != nil {
+		return id.shopper.ID
+	}
+	return ""
+}
+
+// identify verifies the shopper token, if any, or takes the visitor id.
+func (s *Server) identify(ctx context.Context, q url.Values) (chatIdentity, error) {
+	if tok := q.Get("token"); tok != "" {
+		claims, err := s.deps.Tokens.Verify(tok)
+		if err != nil {
+			return chatIdentity{}, err
+		}
+		sh, err := s.deps.Shoppers.Shopper(ctx, claims.Shopper)
+		if errors.Is(err, bot.ErrNotFound) {
+			// A shopper the shop vouches for but has not sent us yet: known
+			// by id only, with no orders.
+			sh = bot.Shopper{ID: claims.Shopper}
+		} else if err != nil {
+			return chatIdentity{}, err
+		}
+		return chatIdentity{shopper: &sh}, nil
+	}
+	v := q.Get("visitor")
+	if !visitorIDPattern.MatchString(v) {
+		v = randomID()
+	}
+	return chatIdentity{visitor: v}, nil
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// pickLang chooses the conversation language: the lang parameter, else the
+// shopper's profile, else the browser's Accept-Language, else Chinese.
+func pickLang(param string, sh *bot.Shopper, acceptLanguage string) string {
+	switch strings.ToLower(param) {
+	case "zh", "zh-cn":
+		return "zh"
+	case "en":
+		return "en"
+	}
+	if sh != nil && (sh.Lang == "zh" || sh.Lang == "en") {
+		return sh.Lang
+	}
+	al := strings.ToLower(acceptLanguage)
+	if strings.HasPrefix(al, "en") {
+		return "en"
+	}
+	return "zh"
+}
+
+// checkOrigin allows requests without an Origin (not from a browser), from
+// the server's own host, and from the configured shop origins. Everything
+// else is refused, which gorilla answers with 403.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, o := range s.cfg.AllowedOrigins {
+		if strings.EqualFold(strings.TrimRight(o, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// chatSocket is the server side of one shopper socket.
+type chatSocket struct {
+	srv     *Server
+	c       *conn
+	id      chatIdentity
+	conv    bot.Conversation
+	lang    string
+	limiter *rate.Limiter
+}
+
+// run sends hello, replays history, goes live and reads frames until the
+// socket closes. It runs on the HTTP handler goroutine, which is the
+// socket's only reader.
+func (k *chatSocket) run(ctx context.Context, afterParam string) {
+	hub := k.srv.deps.Hub
+	c := k.c
+	// The writer is owned by this socket and exits when c.quit closes or a write fails.
+	go c.writePump()
+	defer func() {
+		hub.remove(k.conv.ID, c)
+		c.close(websocket.CloseNormalClosure, "")
+		<-c.done
+	}()
+
+	hello := helloFrame{Type: "hello", Conversation: k.conv.ID, LastSeq: k.conv.LastSeq, Lang: k.lang}
+	if k.id.shopper != nil {
+		hello.Shopper = &shopperInfo{ID: k.id.shopper.ID, Name: k.id.shopper.Name}
+	} else {
+		hello.Visitor = k.id.visitor
+	}
+	if !c.replay(outFrame{data: encode(hello)}) {
+		return
+	}
+	// Register before reading history, buffering live frames, so nothing
+	// published between the two is lost (goLive dedupes by seq).
+	hub.add(k.conv.ID, c)
+	after, _ := strconv.ParseInt(afterParam, 10, 64)
+	if after < 0 {
+		after = 0
+	}
+	for {
+		msgs, err := k.srv.deps.Chat.MessagesAfter(ctx, k.conv.ID, after, replayPage)
+		if err != nil {
+			k.c.log.Error("replay history", "err", err)
+			c.close(websocket.CloseInternalServerErr, "history unavailable")
+			return
+		}
+		for _, m := range msgs {
+			if !c.replay(messageOut(m)) {
+				return
+			}
+			after = m.Seq
+		}
+		if len(msgs) < replayPage {
+			break
+		}
+	}
+	c.goLive()
+
+	c.ws.SetReadLimit(k.srv.cfg.MaxFrameBytes)
+	c.ws.SetReadDeadline(time.Now().Add(k.srv.cfg.PongWait))
+	c.ws.SetPongHandler(func(string) error {
+		c.ws.SetReadDeadline(time.Now().Add(k.srv.cfg.PongWait))
+		return nil
+	})
+	for {
+		kind, data, err := c.ws.ReadMessage()
+		if err != nil {
+			return // closed, timed out, or over the read limit (gorilla sent 1009)
+		}
+		c.ws.SetReadDeadline(time.Now().Add(k.srv.cfg.PongWait))
+		if kind != websocket.TextMessage {
+			k.fail("", "bad_frame", "frames must be JSON text")
+			continue
+		}
+		k.handleFrame(ctx, data)
+	}
+}
+
+// fail sends an error frame to this socket only; the socket keeps working.
+func (k *chatSocket) fail(clientID, code, msg string) {
+	k.c.deliver(outFrame{data: encode(errorFrame{Type: "error", Code: code, Message: msg, ClientID: clientID})})
+}
+
+func (k *chatSocket) handleFrame(ctx context.Context, data []byte) {
+	if !utf8.Valid(data) {
+		k.fail("", "bad_encoding", "frames must be valid UTF-8")
+		return
+	}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		k.fail("", "bad_frame", "a frame must be a JSON object with a type")
+		return
+	}
+	var f inFrame
+	if err := json.Unmarshal(trimmed, &f); err != nil {
+		k.fail("", "bad_json", "the frame is not valid JSON")
+		return
+	}
+	switch f.Type {
+	case "message":
+		k.onMessage(f)
+	case "handoff":
+		k.onHandoff()
+	case "feedback":
+		k.onFeedback(ctx, f)
+	case "rating":
+		k.onRating(ctx, f)
+	case "":
+		k.fail(f.ClientID, "bad_frame", "the frame has no type")
+	default:
+		k.fail(f.ClientID, "unknown_type", "unknown frame type")
+	}
+}
+
+func (k *chatSocket) onMessage(f inFrame) {
+	if !clientIDPattern.MatchString(f.ClientID) {
+		k.fail("", "invalid_message", "a message needs a client_id of 1 to 128 printable ASCII characters")
+		return
+	}
+	text := strings.TrimSpace(f.Text)
+	if text == "" {
+		k.fail(f.ClientID, "empty_message", "the message text is empty")
+		return
+	}
+	if utf8.RuneCountInString(text) > k.srv.cfg.MaxTextRunes {
+		k.fail(f.ClientID, "too_long", "the message is longer than "+strconv.Itoa(k.srv.cfg.MaxTextRunes)+" characters")
+		return
+	}
+	if !k.limiter.Allow() {
+		k.fail(f.ClientID, "rate_limited", "too many messages; please wait a moment")
+		return
+	}
+	err := k.srv.deps.Bot.Submit(bot.Turn{ConversationID: k.conv.ID, Shopper: k.id.shopper, Lang: k.lang,
+		ClientID: f.ClientID, Text: text})
+	if err != nil {
+		k.fail(f.ClientID, "busy", "the assistant is busy; please send that again in a moment")
+	}
+}
+
+func (k *chatSocket) onHandoff() {
+	if !k.limiter.Allow() {
+		k.fail("", "rate_limited", "too many messages; please wait a moment")
+		return
+	}
+	if err := k.srv.deps.Bot.Submit(bot.Turn{ConversationID: k.conv.ID, Shopper: k.id.shopper, Lang: k.lang, Handoff: true}); err != nil {
+		k.fail("", "busy", "the assistant is busy; please try again in a moment")
+	}
+}
+
+func (k *chatSocket) onFeedback(ctx context.Context, f inFrame) {
+	if f.MessageID == "" || f.Helpful == nil {
+		k.fail("", "invalid_feedback", "feedback needs a message_id and helpful true or false")
+		return
+	}
+	err := k.srv.deps.Chat.SaveFeedback(ctx, k.conv.ID, f.MessageID, *f.Helpful)
+	if errors.Is(err, bot.ErrNotFound) {
+		k.fail("", "not_found", "no such message in this conversation")
+		return
+	}
+	if err != nil {
+		k.c.log.Error("save feedback", "err", err)
+		k.fail("", "internal", "feedback could not be saved")
+	}
+}
+
+func (k *chatSocket) onRating(ctx context.Context, f inFrame) {
+	if f.Score < 1 || f.Score > 5 || utf8.RuneCountInString(f.Comment) > k.srv.cfg.MaxTextRunes {
+		k.fail("", "invalid_rating", "a rating needs a score from 1 to 5 and a comment of at most "+strconv.Itoa(k.srv.cfg.MaxTextRunes)+" characters")
+		return
+	}
+	if err := k.srv.deps.Chat.SaveRating(ctx, k.conv.ID, f.Score, strings.TrimSpace(f.Comment)); err != nil {
+		k.c.log.Error("save rating", "err", err)
+		k.fail("", "internal", "the rating could not be saved")
+	}
+}
