@@ -1,0 +1,188 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xiaoer-cs/xiaoer/bot"
+	"github.com/xiaoer-cs/xiaoer/bot/sqlite"
+	"github.com/xiaoer-cs/xiaoer/knowledge"
+	"github.com/xiaoer-cs/xiaoer/web/chatclient"
+	"github.com/xiaoer-cs/xiaoer/web/shoptoken"
+)
+
+// turnRecorder is a TurnSubmitter that keeps the turns it is given.
+type turnRecorder struct {
+	mu    sync.Mutex
+	turns []bot.Turn
+}
+
+func (r *turnRecorder) Submit(t bot.Turn) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.turns = append(r.turns, t)
+	return nil
+}
+
+func (r *turnRecorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.turns)
+}
+
+type noSearch struct{}
+
+func (noSearch) Search(context.Context, string, knowledge.SearchOptions) (knowledge.Result, error) {
+	return knowledge.Result{}, nil
+}
+
+// newTestServer serves a web.Server over a real SQLite store, with a
+// recorder in place of the bot.
+func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server, *turnRecorder, *sqlite.Store) {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	signer, err := shoptoken.NewSigner([]byte("0123456789abcdef0123"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &turnRecorder{}
+	srv := NewServer(cfg, Deps{Chat: store, Shoppers: store, Bot: rec, KB: noSearch{}, Hub: NewHub(), Tokens: signer,
+		Ready: store.Ping}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		hs.Close()
+		srv.Shutdown(context.Background())
+	})
+	return srv, hs, rec, store
+}
+
+func wsURL(hs *httptest.Server) string { return "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws/chat" }
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSlowConsumerIsDisconnectedWithoutBlockingOthers(t *testing.T) {
+	srv, hs, _, _ := newTestServer(t, Config{SendQueue: 16, WriteWait: 300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	opts := chatclient.Options{Visitor: "visitor-slow-1"}
+	slow, err := chatclient.Dial(ctx, wsURL(hs), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	conv := slow.Hello.Conversation
+	opts.Conversation = conv
+	reader, err := chatclient.Dial(ctx, wsURL(hs), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	waitFor(t, "both sockets to watch the conversation", func() bool { return srv.deps.Hub.watchers(conv) == 2 })
+
+	// The reader keeps up with every message; the slow client never reads.
+	// The publisher waits for the reader to follow (so only a client that
+	// does not read can fall behind), but never for the slow client.
+	progress := make(chan int64, 1000)
+	go func() {
+		defer close(progress)
+		for {
+			f, err := reader.Next(ctx)
+			if err != nil {
+				return
+			}
+			if f.Type == "message" {
+				progress <- f.Seq
+			}
+		}
+	}()
+	big := strings.Repeat("x", 64<<10) // 64 MiB in all: more than loopback socket buffers hold
+	var seen int64
+	for i := int64(1); i <= 1000; i++ {
+		srv.deps.Hub.Publish(conv, bot.Event{Type: bot.EventMessage, Message: &bot.Message{ID: "m", Seq: i, Role: bot.RoleBot, Text: big}})
+		for seen < i-4 {
+			s, ok := <-progress
+			if !ok {
+				t.Fatalf("the reading client was cut off at seq %d", seen)
+			}
+			seen = s
+		}
+	}
+	for seen < 1000 {
+		s, ok := <-progress
+		if !ok {
+			t.Fatalf("the reading client was cut off at seq %d", seen)
+		}
+		seen = s
+	}
+	waitFor(t, "the slow client to be dropped", func() bool { return srv.deps.Hub.watchers(conv) == 1 })
+}
+
+func TestRateLimitRefusesTheExcess(t *testing.T) {
+	_, hs, rec, _ := newTestServer(t, Config{MessagesPerMinute: 10})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := chatclient.Dial(ctx, wsURL(hs), chatclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	limited := 0
+	for i := range 12 {
+		if err := c.Send("rl-"+string(rune('a'+i)), "hello"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The burst is a fifth of the per-minute rate (2): the other 10 are refused.
+	for limited < 10 {
+		f, err := c.Next(ctx)
+		if err != nil {
+			t.Fatalf("after %d rate_limited errors: %v", limited, err)
+		}
+		if f.Type == "error" && f.Code == "rate_limited" {
+			limited++
+		}
+	}
+	if n := rec.count(); n != 2 {
+		t.Errorf("%d messages reached the bot, want 2", n)
+	}
+}
+
+func TestShutdownClosesSockets(t *testing.T) {
+	srv, hs, _, _ := newTestServer(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := chatclient.Dial(ctx, wsURL(hs), chatclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if _, err := c.Next(ctx); err == nil || !strings.Contains(err.Error(), "1001") {
+		t.Errorf("after shutdown the client read %v, want close 1001", err)
+	}
+	if _, err := chatclient.Dial(ctx, wsURL(hs), chatclient.Options{}); err == nil {
+		t.Error("a socket opened after shutdown")
+	}
+}
