@@ -234,3 +234,16 @@ func (s *Store) RecordHandoff(ctx context.Context, conversationID, trigger strin
 	}
 	return nil
 }
+
+// HandoffState returns a conversation's status ("bot" or
+// "handoff_requested") and the trigger of its last handoff request.
+func (s *Store) HandoffState(ctx context.Context, conversationID string) (status, trigger string, err error) {
+	err = s.read.QueryRowContext(ctx, `SELECT status, handoff_trigger FROM conversations WHERE id = ?`, conversationID).Scan(&status, &trigger)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", bot.ErrNotFound
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("sqlite: handoff state: %w", err)
+	}
+	return status, trigger, nil
+}

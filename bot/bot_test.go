@@ -1,0 +1,131 @@
+package bot_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/xiaoer-cs/xiaoer/bot"
+	"github.com/xiaoer-cs/xiaoer/bot/sqlite"
+	"github.com/xiaoer-cs/xiaoer/handoff"
+	"github.com/xiaoer-cs/xiaoer/knowledge"
+)
+
+// checkingPublisher records events and checks, for every message event,
+// that the message is already committed to the store.
+type checkingPublisher struct {
+	t     *testing.T
+	store *sqlite.Store
+	got   chan bot.Event
+}
+
+func (p *checkingPublisher) Publish(conv string, ev bot.Event) {
+	if ev.Type == bot.EventMessage {
+		msgs, err := p.store.MessagesAfter(context.Background(), conv, ev.Message.Seq-1, 1)
+		if err != nil || len(msgs) != 1 || msgs[0].ID != ev.Message.ID {
+			p.t.Errorf("message %s published before it was stored (%v)", ev.Message.ID, err)
+		}
+	}
+	p.got <- ev
+}
+
+type fixture struct {
+	store *sqlite.Store
+	bot   *bot.Bot
+	pub   *checkingPublisher
+	conv  bot.Conversation
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "x.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	ix, err := knowledge.OpenIndex(filepath.Join(dir, "index"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	kb := knowledge.NewBase(store, ix, nil)
+	if err := kb.Import(ctx, []knowledge.Entry{
+		{ID: "refund-time", Locale: "en", Question: "How long does a refund take?", Alternates: []string{"when will I get my money back"}, Answer: "Within 7 days of receiving the return."},
+		{ID: "invoice", Locale: "en", Question: "How do I get an invoice?", Alternates: []string{"I need a receipt for my company"}, Answer: "Request it under My Orders."},
+	}, true); err != nil {
+		t.Fatal(err)
+	}
+	pub := &checkingPublisher{t: t, store: store, got: make(chan bot.Event, 100)}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	b := bot.New(bot.Config{Workers: 2}, store, store, kb, handoff.NewDesk(store), pub, log)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { b.Run(runCtx); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+	conv, err := store.OpenConversation(ctx, "v:visitor-fixture", "", "", "en", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{store: store, bot: b, pub: pub, conv: conv}
+}
+
+// next returns the next event of the given type.
+func (f *fixture) next(t *testing.T, typ string) bot.Event {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-f.pub.got:
+			if ev.Type == typ {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no %s event", typ)
+		}
+	}
+}
+
+func TestTurnStoresThenAnswersWithSource(t *testing.T) {
+	f := newFixture(t)
+	if err := f.bot.Submit(bot.Turn{ConversationID: f.conv.ID, Lang: "en", ClientID: "k1", Text: "when do I get my refund?"}); err != nil {
+		t.Fatal(err)
+	}
+	ack := f.next(t, bot.EventAck)
+	if ack.ClientID != "k1" || ack.Seq != 1 {
+		t.Fatalf("ack = %+v", ack)
+	}
+	f.next(t, bot.EventMessage) // the shopper's own message
+	reply := f.next(t, bot.EventMessage).Message
+	if reply.Role != bot.RoleBot || reply.ReplyTo != "k1" || len(reply.Sources) != 1 || reply.Sources[0].ID != "refund-time" {
+		t.Fatalf("reply = %+v", reply)
+	}
+}
+
+func TestResendAfterALostReplyIsAnsweredOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// The server stored the message and died before replying.
+	if _, _, err := f.store.AppendMessage(ctx, bot.Message{ConversationID: f.conv.ID, Role: bot.RoleShopper, ClientID: "k1", Text: "How do I get an invoice?"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := f.bot.Submit(bot.Turn{ConversationID: f.conv.ID, Lang: "en", ClientID: "k1", Text: "How do I get an invoice?"}); err != nil {
+			t.Fatal(err)
+		}
+		if ack := f.next(t, bot.EventAck); ack.Seq != 1 {
+			t.Fatalf("resend ack seq = %d, want 1", ack.Seq)
+		}
+	}
+	msgs, err := f.store.MessagesAfter(ctx, f.conv.ID, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || msgs[1].ReplyTo != "k1" || len(msgs[1].Sources) == 0 {
+		t.Fatalf("stored %d messages %+v, want the question and exactly one reply", len(msgs), msgs)
+	}
+}
