@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
 )
@@ -106,19 +107,24 @@ type Report struct {
 	AnsweredPrecision      float64 // answered queries (in or out of scope) answered with the expected entry
 	OOSDeclined            float64 // out-of-scope queries the bot would decline
 
-	Categories []CategoryReport // per category of the expected entry, by name
-	Misses     []Miss           // in-scope queries with a wrong top hit, and out-of-scope queries answered
-	UnknownIDs []string         // expected ids that are not in the index
-	Errors     []string         // search errors, by query
+	Categories []GroupReport // per category of the expected entry, by name (out-of-scope queries have none)
+	Scripts    []GroupReport // per script of the query: "zh" when it has Han characters, else "en"
+	Misses     []Miss        // in-scope queries with a wrong top hit, and out-of-scope queries answered
+	UnknownIDs []string      // expected ids that are not in the index
+	Errors     []string      // search errors, by query
 }
 
-// CategoryReport holds the in-scope figures for one category.
-type CategoryReport struct {
-	Category        string
+// GroupReport holds the figures for a group of queries.
+type GroupReport struct {
+	Name            string
 	InScope         int
 	Hit1, Hit3      float64
 	MRR3            float64
 	InScopeAnswered float64
+	// InScopeAnsweredCorrect is the share of in-scope queries answered with the expected entry.
+	InScopeAnsweredCorrect float64
+	OutOfScope             int
+	OOSDeclined            float64
 }
 
 // Miss is a query the bot gets wrong.
@@ -207,14 +213,14 @@ func evaluate(ctx context.Context, ix *Index, queries []LabelledQuery, opts Sear
 
 func summarise(outs []outcome, threshold float64) Report {
 	r := Report{Queries: len(outs), Threshold: threshold}
-	type acc struct {
-		n, h1, h3, answered int
-		rr                  float64
+	all, byCat, byScript := &acc{}, map[string]*acc{}, map[string]*acc{}
+	group := func(m map[string]*acc, k string) *acc {
+		if m[k] == nil {
+			m[k] = &acc{}
+		}
+		return m[k]
 	}
-	var all acc
-	byCat := map[string]*acc{}
 	answered, answeredRight := 0, 0
-	oosDeclined, inAnsweredRight := 0, 0
 	for _, o := range outs {
 		ans := o.topID != "" && o.topConf >= threshold
 		right := o.q.ExpectedID != "" && o.topID == o.q.ExpectedID
@@ -224,64 +230,96 @@ func summarise(outs []outcome, threshold float64) Report {
 				answeredRight++
 			}
 		}
-		if o.q.ExpectedID == "" {
-			r.OutOfScope++
-			if !ans {
-				oosDeclined++
-			} else {
-				r.Misses = append(r.Misses, miss(o, ans))
-			}
-			continue
+		groups := []*acc{all, group(byScript, scriptOf(o.q.Query))}
+		if o.q.ExpectedID != "" {
+			groups = append(groups, group(byCat, o.category))
 		}
-		r.InScope++
-		c := byCat[o.category]
-		if c == nil {
-			c = &acc{}
-			byCat[o.category] = c
+		for _, a := range groups {
+			a.add(o, ans)
 		}
-		for _, a := range []*acc{&all, c} {
-			a.n++
-			if o.rank == 1 {
-				a.h1++
-			}
-			if o.rank > 0 {
-				a.h3++
-				a.rr += 1 / float64(o.rank)
-			}
-			if ans {
-				a.answered++
-			}
-		}
-		if ans && right {
-			inAnsweredRight++
-		}
-		if !right {
+		switch {
+		case o.q.ExpectedID == "" && ans:
+			r.Misses = append(r.Misses, miss(o, ans))
+		case o.q.ExpectedID != "" && !right:
 			r.Misses = append(r.Misses, miss(o, ans))
 		}
 	}
-	rate := func(n, d int) float64 {
-		if d == 0 {
-			return 0
-		}
-		return float64(n) / float64(d)
-	}
-	r.Hit1, r.Hit3, r.MRR3 = rate(all.h1, all.n), rate(all.h3, all.n), 0
-	if all.n > 0 {
-		r.MRR3 = all.rr / float64(all.n)
-	}
-	r.InScopeAnswered = rate(all.answered, all.n)
-	r.InScopeAnsweredCorrect = rate(inAnsweredRight, all.n)
+	g := all.report("")
+	r.InScope, r.OutOfScope = g.InScope, g.OutOfScope
+	r.Hit1, r.Hit3, r.MRR3, r.InScopeAnswered, r.OOSDeclined = g.Hit1, g.Hit3, g.MRR3, g.InScopeAnswered, g.OOSDeclined
+	r.InScopeAnsweredCorrect = g.InScopeAnsweredCorrect
 	r.AnsweredPrecision = rate(answeredRight, answered)
-	r.OOSDeclined = rate(oosDeclined, r.OutOfScope)
-	for name, c := range byCat {
-		r.Categories = append(r.Categories, CategoryReport{
-			Category: name, InScope: c.n,
-			Hit1: rate(c.h1, c.n), Hit3: rate(c.h3, c.n), MRR3: c.rr / float64(c.n),
-			InScopeAnswered: rate(c.answered, c.n),
-		})
-	}
-	sort.Slice(r.Categories, func(i, j int) bool { return r.Categories[i].Category < r.Categories[j].Category })
+	r.Categories = reports(byCat)
+	r.Scripts = reports(byScript)
 	return r
+}
+
+// acc accumulates a group's counts.
+type acc struct {
+	in, h1, h3, answered, answeredRight, oos, declined int
+	rr                                                 float64
+}
+
+func (a *acc) add(o outcome, ans bool) {
+	if o.q.ExpectedID == "" {
+		a.oos++
+		if !ans {
+			a.declined++
+		}
+		return
+	}
+	a.in++
+	if o.rank == 1 {
+		a.h1++
+	}
+	if o.rank > 0 {
+		a.h3++
+		a.rr += 1 / float64(o.rank)
+	}
+	if ans {
+		a.answered++
+		if o.rank == 1 {
+			a.answeredRight++
+		}
+	}
+}
+
+func (a *acc) report(name string) GroupReport {
+	return GroupReport{
+		Name: name, InScope: a.in,
+		Hit1: rate(a.h1, a.in), Hit3: rate(a.h3, a.in), MRR3: ratef(a.rr, a.in),
+		InScopeAnswered:        rate(a.answered, a.in),
+		InScopeAnsweredCorrect: rate(a.answeredRight, a.in),
+		OutOfScope:             a.oos, OOSDeclined: rate(a.declined, a.oos),
+	}
+}
+
+func reports(m map[string]*acc) []GroupReport {
+	out := make([]GroupReport, 0, len(m))
+	for name, a := range m {
+		out = append(out, a.report(name))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func rate(n, d int) float64 { return ratef(float64(n), d) }
+
+func ratef(n float64, d int) float64 {
+	if d == 0 {
+		return 0
+	}
+	return n / float64(d)
+}
+
+// scriptOf is "zh" for text with Han characters, else "en".
+func scriptOf(s string) string {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return "zh"
+		}
+	}
+	return "en"
 }
 
 func miss(o outcome, ans bool) Miss {

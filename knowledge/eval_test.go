@@ -26,18 +26,24 @@ const sharedEvalDir = "../../shared/eval"
 
 func evalSets() []evalSet {
 	sets := []evalSet{
-		{name: "bitext-retail-en", minHit1: 0.90, minHit3: 0.97, minAnswered: 0.80},
-		{name: "hint3-sofmattress-en", minHit1: 0.60, minHit3: 0.75, minAnswered: 0.40, minDeclined: 0.50},
-		{name: "banking77-en", minHit1: 0.55, minHit3: 0.75, minAnswered: 0.25},
-		{name: "clinc150-oos-en", minHit1: 0.65, minHit3: 0.80, minAnswered: 0.40, minDeclined: 0.55},
+		// Measured (docs/retrieval.md): 0.819 0.944 0.704 –
+		{name: "bitext-retail-en", minHit1: 0.80, minHit3: 0.93, minAnswered: 0.68},
+		// Measured: 0.755 0.866 0.704 0.778
+		{name: "hint3-sofmattress-en", minHit1: 0.73, minHit3: 0.84, minAnswered: 0.68, minDeclined: 0.75},
+		// Measured: 0.671 0.849 0.784 –
+		{name: "banking77-en", minHit1: 0.65, minHit3: 0.83, minAnswered: 0.76},
+		// Measured: 0.728 0.863 0.710 0.920
+		{name: "clinc150-oos-en", minHit1: 0.71, minHit3: 0.84, minAnswered: 0.69, minDeclined: 0.90},
 	}
 	for i := range sets {
 		sets[i].faq = filepath.Join(sharedEvalDir, sets[i].name, "faq.csv")
 		sets[i].dev = filepath.Join(sharedEvalDir, sets[i].name, "dev.csv")
 	}
 	// The demo FAQ (Chinese and English) and its dev set live in the repo.
+	// Measured: 0.804 0.959 0.838 0.967; floors looser while the demo set is young.
 	sets = append(sets, evalSet{
 		name: "demo", faq: "../cmd/xiaoer/demo/faq.json", dev: "../testdata/eval/demo-dev.csv",
+		minHit1: 0.75, minHit3: 0.90, minAnswered: 0.75, minDeclined: 0.90,
 	})
 	return sets
 }
@@ -170,25 +176,30 @@ func TestSharedEvalCompare(t *testing.T) {
 		f(&c)
 		return variant{name, c}
 	}
+	base := func(c *indexConfig) {}
 	variants := []variant{
-		with("default", func(*indexConfig) {}),
-		with("s2 2/2/0.3 rr0.3", func(c *indexConfig) { c.BoostQuestion, c.BoostAlternates, c.BoostAnswer, c.ScoreWeight = 2, 2, 0.3, 0.3 }),
-		with("s2 1/1/0.3 rr0.3", func(c *indexConfig) { c.BoostQuestion, c.BoostAlternates, c.BoostAnswer, c.ScoreWeight = 1, 1, 0.3, 0.3 }),
-		with("s2 1.5/2/0.3 rr0.3", func(c *indexConfig) { c.BoostQuestion, c.BoostAlternates, c.BoostAnswer, c.ScoreWeight = 1.5, 2, 0.3, 0.3 }),
-		with("s2 2/2/0.1 rr0.3", func(c *indexConfig) { c.BoostQuestion, c.BoostAlternates, c.BoostAnswer, c.ScoreWeight = 2, 2, 0.1, 0.3 }),
-		with("s2 2/2/0.3 rr0.2", func(c *indexConfig) { c.BoostQuestion, c.BoostAlternates, c.BoostAnswer, c.ScoreWeight = 2, 2, 0.3, 0.2 }),
-		with("s2 2/2/0.3 rr0.3 depth50", func(c *indexConfig) {
-			c.BoostQuestion, c.BoostAlternates, c.BoostAnswer, c.ScoreWeight, c.RerankDepth = 2, 2, 0.3, 0.3, 50
-		}),
-		with("s2 2/2/0.3 rr0.3 depth10", func(c *indexConfig) {
-			c.BoostQuestion, c.BoostAlternates, c.BoostAnswer, c.ScoreWeight, c.RerankDepth = 2, 2, 0.3, 0.3, 10
-		}),
+		with("default", base),
+		with("analyzer=cjk (bleve)", func(c *indexConfig) { c.Analyzer = analyzerCJK }),
+		with("analyzer=en (bleve)", func(c *indexConfig) { c.Analyzer = analyzerEN }),
+		with("analyzer=mixed, bigrams only", func(c *indexConfig) { c.Analyzer = analyzerMixedBigram }),
+		with("analyzer=mixed, digit runs kept", func(c *indexConfig) { c.Analyzer = analyzerMixedDigits }),
+		with("boosts 3/2.5/0.3", func(c *indexConfig) { c.BoostQuestion, c.BoostAlternates = 3, 2.5 }),
+		with("boosts 3/1.5/0.3", func(c *indexConfig) { c.BoostQuestion, c.BoostAlternates = 3, 1.5 }),
+		with("boosts 1/1/1", func(c *indexConfig) { c.BoostQuestion, c.BoostAlternates, c.BoostAnswer = 1, 1, 1 }),
+		with("boosts 2/2/0 (answer not searched)", func(c *indexConfig) { c.BoostAnswer = 0 }),
+		with("no re-rank (bleve order)", func(c *indexConfig) { c.ScoreWeight = 1 }),
+		with("re-rank 0.5 score + 0.5 confidence", func(c *indexConfig) { c.ScoreWeight = 0.5 }),
+		with("re-rank 0.2 score + 0.8 confidence", func(c *indexConfig) { c.ScoreWeight = 0.2 }),
+		with("no boundary-bigram drop", func(c *indexConfig) { c.DropBoundaryBigrams = false }),
+		with("no CJK calibration (gamma 1)", func(c *indexConfig) { c.CJKGamma = 1 }),
+		with("unknown query terms df 0", func(c *indexConfig) { c.UnknownDF = 0 }),
+		with("query exponent 0.67", func(c *indexConfig) { c.QueryExponent = 0.67 }),
 	}
-	thresholds := []float64{0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7}
+	thresholds := []float64{0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6}
 
 	var table strings.Builder
 	fmt.Fprintf(&table, "| set | option | hit@1 | hit@3 | MRR@3 | in-scope answered | OOS declined |\n|---|---|---|---|---|---|---|\n")
-	sweep := map[string]map[float64][2]float64{} // variant -> threshold -> summed (answered correct, declined) balance
+	sweep := map[string]map[float64][]string{} // variant -> threshold -> "set correct/declined"
 	for _, s := range evalSets() {
 		if !s.available(t) {
 			t.Logf("%s: absent, skipped", s.name)
@@ -203,22 +214,24 @@ func TestSharedEvalCompare(t *testing.T) {
 			}
 			r := summarise(outs, DefaultThreshold)
 			fmt.Fprintf(&table, "| %s | %s | %.3f | %.3f | %.3f | %.3f | %s |\n", s.name, v.name,
-				r.Hit1, r.Hit3, r.MRR3, r.InScopeAnswered, oos(r))
+				r.Hit1, r.Hit3, r.MRR3, r.InScopeAnswered, oos(r.OutOfScope, r.OOSDeclined))
+			if len(r.Scripts) > 1 {
+				for _, g := range r.Scripts {
+					fmt.Fprintf(&table, "| %s (%s) | %s | %.3f | %.3f | %.3f | %.3f | %s |\n", s.name, g.Name, v.name,
+						g.Hit1, g.Hit3, g.MRR3, g.InScopeAnswered, oos(g.OutOfScope, g.OOSDeclined))
+				}
+			}
 			if sweep[v.name] == nil {
-				sweep[v.name] = map[float64][2]float64{}
+				sweep[v.name] = map[float64][]string{}
 			}
 			for _, th := range thresholds {
 				r := summarise(outs, th)
-				line := fmt.Sprintf("%s %s threshold %.2f: answered %.3f correct %.3f precision %.3f declined %s",
-					s.name, v.name, th, r.InScopeAnswered, r.InScopeAnsweredCorrect, r.AnsweredPrecision, oos(r))
-				if v.name == "default" {
-					t.Log(line)
+				groups := []GroupReport{{Name: s.name, InScopeAnsweredCorrect: r.InScopeAnsweredCorrect, OutOfScope: r.OutOfScope, OOSDeclined: r.OOSDeclined}}
+				if len(r.Scripts) > 1 {
+					groups = r.Scripts
 				}
-				if r.OutOfScope > 0 {
-					acc := sweep[v.name][th]
-					acc[0] += r.InScopeAnsweredCorrect
-					acc[1] += r.OOSDeclined
-					sweep[v.name][th] = acc
+				for _, g := range groups {
+					sweep[v.name][th] = append(sweep[v.name][th], fmt.Sprintf("%s %.2f/%s", shortName(g.Name), g.InScopeAnsweredCorrect, oos(g.OutOfScope, g.OOSDeclined)))
 				}
 			}
 			_ = ix.Close()
@@ -228,18 +241,24 @@ func TestSharedEvalCompare(t *testing.T) {
 	for _, v := range variants {
 		var b strings.Builder
 		for _, th := range thresholds {
-			acc := sweep[v.name][th]
-			fmt.Fprintf(&b, " %.2f:%.3f/%.3f", th, acc[0], acc[1])
+			fmt.Fprintf(&b, "\n  %.2f: %s", th, strings.Join(sweep[v.name][th], "  "))
 		}
-		t.Logf("threshold sweep %s (sum over OOS sets of in-scope answered correctly / OOS declined):%s", v.name, b.String())
+		t.Logf("threshold sweep %s (in-scope answered correctly / OOS declined):%s", v.name, b.String())
 	}
 }
 
-func oos(r Report) string {
-	if r.OutOfScope == 0 {
+func shortName(s string) string {
+	if i := strings.IndexByte(s, '-'); i > 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func oos(n int, declined float64) string {
+	if n == 0 {
 		return "–"
 	}
-	return fmt.Sprintf("%.3f", r.OOSDeclined)
+	return fmt.Sprintf("%.3f", declined)
 }
 
 // BenchmarkSearch measures a search on the banking77 FAQ (77 entries with

@@ -63,7 +63,7 @@ func TestSearch(t *testing.T) {
 		wantAbsent     []string // ids that must not appear
 	}{
 		{name: "chinese paraphrase", q: "如何申请七天无理由退货", wantTop: "ret-7day", wantAnswerable: true},
-		{name: "chinese short", q: "退款什么时候到账", wantTop: "refund-time"},
+		{name: "chinese short", q: "退款什么时候到账", wantTop: "refund-time", wantAnswerable: true},
 		{name: "chinese full-width punctuation", q: "发票怎么开？？", wantTop: "invoice", wantAnswerable: true},
 		{name: "english stemming shipping", q: "shipping", wantTop: "en-ship", wantAnswerable: true},
 		{name: "english stemming shipped", q: "has my order shipped yet", wantTop: "en-ship", wantAnswerable: true},
@@ -74,6 +74,7 @@ func TestSearch(t *testing.T) {
 		{name: "empty query", q: "", wantTop: ""},
 		{name: "punctuation only", q: "？！...", wantTop: ""},
 		{name: "stop words only", q: "how do I the", wantTop: ""},
+		{name: "very long query is cut, not refused", q: strings.Repeat("退货", 400) + "x", wantTop: "ret-7day"},
 		{name: "unrelated query not answerable", q: "what is the weather in paris tomorrow", wantAnswerable: false, wantTop: "*"},
 	}
 	for _, tt := range tests {
@@ -300,6 +301,12 @@ func TestOpenIndexLocked(t *testing.T) {
 	if err == nil {
 		_ = second.Close()
 		t.Fatal("second OpenIndex on a locked index succeeded, want an error")
+	}
+	if !strings.Contains(err.Error(), "locked by another process") {
+		t.Errorf("second OpenIndex = %v, want a locked error", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err != nil {
+		t.Errorf("locked index was removed: %v", err)
 	}
 	if time.Since(start) > 10*time.Second {
 		t.Errorf("second OpenIndex took %v", time.Since(start))

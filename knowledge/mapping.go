@@ -33,17 +33,19 @@ const localeAnyKey = "any"
 // kept so the evaluation can compare them (see docs/retrieval.md).
 const (
 	// analyzerMixed handles Chinese and English in one field: unicode
-	// tokenizer, full/half-width folding, lower case, CJK bigrams, then the
-	// English possessive, stop-word and Porter-stemming filters (which leave
-	// CJK bigrams alone). Runs of 5+ digits (order and phone numbers) are
-	// dropped before tokenising: they never help find an FAQ entry.
+	// tokenizer, full/half-width folding, lower case, CJK bigrams plus
+	// unigrams, then the English possessive, stop-word and Porter-stemming
+	// filters (which leave CJK tokens alone). Runs of 5+ digits (order and
+	// phone numbers) are dropped before tokenising: they never help find an
+	// FAQ entry.
 	analyzerMixed = "xiaoer_mixed"
 	// analyzerMixedDigits is analyzerMixed without dropping digit runs.
 	analyzerMixedDigits = "xiaoer_mixed_digits"
-	// analyzerMixedUnigram is analyzerMixed with CJK unigrams as well as bigrams.
-	analyzerMixedUnigram = "xiaoer_mixed_unigram"
-	analyzerCJK          = cjk.AnalyzerName // bleve's "cjk": width, lower case, bigrams
-	analyzerEN           = en.AnalyzerName  // bleve's "en": possessive, lower case, stop words, Porter
+	// analyzerMixedBigram is analyzerMixed with CJK bigrams only (bleve's
+	// default cjk_bigram), no unigrams.
+	analyzerMixedBigram = "xiaoer_mixed_bigram"
+	analyzerCJK         = cjk.AnalyzerName // bleve's "cjk": width, lower case, bigrams
+	analyzerEN          = en.AnalyzerName  // bleve's "en": possessive, lower case, stop words, Porter
 )
 
 const (
@@ -66,17 +68,34 @@ type indexConfig struct {
 	// UnknownDF is the document frequency assumed for a query term that no
 	// phrasing contains (0 gives such terms the highest weight).
 	UnknownDF float64
+	// QueryExponent weighs query-side against phrasing-side coverage in
+	// Confidence: coverage_q^e * coverage_p^(1-e). 0.5 is the geometric mean.
+	QueryExponent float64
+	// DropBoundaryBigrams ignores, when computing Confidence, a query CJK
+	// bigram that no phrasing contains when both its characters are covered
+	// by bigrams some phrasing does contain: such a bigram straddles a word
+	// boundary (西收 in 东西收到) rather than naming something the FAQ lacks.
+	DropBoundaryBigrams bool
+	// CJKGamma calibrates Confidence for Chinese: bigram overlap runs lower
+	// than word overlap (about a third of bigrams straddle word boundaries,
+	// on both sides), so a query's confidence is raised to the power
+	// 1-(1-CJKGamma)*share, share being the part of its terms that are CJK
+	// bigrams or unigrams. 1 turns it off.
+	CJKGamma float64
 }
 
 func defaultConfig() indexConfig {
 	return indexConfig{
-		Analyzer:        analyzerMixed,
-		BoostQuestion:   3,
-		BoostAlternates: 2.5,
-		BoostAnswer:     0.3,
-		RerankDepth:     20,
-		ScoreWeight:     0.5,
-		UnknownDF:       1,
+		Analyzer:            analyzerMixed,
+		BoostQuestion:       2,
+		BoostAlternates:     2,
+		BoostAnswer:         0.3,
+		RerankDepth:         20,
+		ScoreWeight:         0.3,
+		UnknownDF:           1,
+		QueryExponent:       0.5,
+		DropBoundaryBigrams: true,
+		CJKGamma:            0.8,
 	}
 }
 
@@ -114,9 +133,9 @@ func newMapping(c indexConfig) (*mapping.IndexMappingImpl, error) {
 		charFilters []any
 		bigram      string
 	}{
-		{analyzerMixed, []any{charFilterDigits}, cjk.BigramName},
-		{analyzerMixedDigits, nil, cjk.BigramName},
-		{analyzerMixedUnigram, []any{charFilterDigits}, tokenFilterUnigram},
+		{analyzerMixed, []any{charFilterDigits}, tokenFilterUnigram},
+		{analyzerMixedDigits, nil, tokenFilterUnigram},
+		{analyzerMixedBigram, []any{charFilterDigits}, cjk.BigramName},
 	} {
 		cfg := map[string]any{
 			"type":          custom.Name,

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
 
@@ -32,7 +34,10 @@ const (
 	// answerable. It was chosen on the dev sets to balance answering
 	// in-scope questions against declining out-of-scope ones; see
 	// docs/retrieval.md.
-	DefaultThreshold = 0.5
+	DefaultThreshold = 0.45
+	// MaxQueryLen caps the bytes of a query that are searched; the rest is
+	// ignored (a pasted essay is not an FAQ question).
+	MaxQueryLen = 1000
 )
 
 // SearchOptions tunes a search. The zero value is usable.
@@ -73,6 +78,13 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 		return res, fmt.Errorf("knowledge: search: locale %q is not supported", opts.Locale)
 	}
 
+	if len(q) > MaxQueryLen {
+		cut := MaxQueryLen
+		for cut > 0 && !utf8.RuneStart(q[cut]) {
+			cut--
+		}
+		q = q[:cut]
+	}
 	qterms := ix.terms(q)
 	if len(qterms) == 0 {
 		return res, nil
@@ -117,6 +129,13 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 		return res, nil
 	}
 
+	gamma := 1.0
+	if ix.cfg.CJKGamma > 0 && ix.cfg.CJKGamma < 1 {
+		gamma = 1 - (1-ix.cfg.CJKGamma)*ix.cjkShare(q)
+	}
+	if ix.cfg.DropBoundaryBigrams {
+		qterms = ix.contentTerms(q, stats)
+	}
 	qw := stats.weigh(qterms, ix.cfg.UnknownDF)
 	hits := make([]Hit, 0, len(sr.Hits))
 	blend := make([]float64, 0, len(sr.Hits))
@@ -126,7 +145,7 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 		if err != nil {
 			return res, fmt.Errorf("knowledge: search %q: hit %q: %w", q, h.ID, err)
 		}
-		conf := ix.confidence(qw, e, stats)
+		conf := math.Pow(ix.confidence(qw, e, stats), gamma)
 		hits = append(hits, Hit{Entry: e, Score: h.Score, Confidence: conf})
 		norm := 0.0
 		if top > 0 {
@@ -173,6 +192,62 @@ func (ix *Index) terms(s string) []string {
 	return out
 }
 
+// contentTerms is like terms but leaves out CJK bigrams that straddle a
+// word boundary: bigrams no phrasing contains whose two characters are each
+// covered by another query bigram that some phrasing does contain.
+func (ix *Index) contentTerms(s string, stats *termStats) []string {
+	ts := ix.analyzer.Analyze([]byte(s))
+	known := func(t *analysis.Token) bool { _, ok := stats.df[string(t.Term)]; return ok }
+	covered := func(start, end int, self int) bool {
+		for j, t := range ts {
+			if j != self && known(t) && t.Start <= start && t.End >= end {
+				return true
+			}
+		}
+		return false
+	}
+	junk := make(map[string]bool)
+	keep := make(map[string]bool)
+	for i, t := range ts {
+		term := string(t.Term)
+		if t.Type == analysis.Double && !known(t) {
+			_, size := utf8.DecodeRune(t.Term)
+			mid := t.Start + size
+			if covered(t.Start, mid, i) && covered(mid, t.End, i) {
+				junk[term] = true
+				continue
+			}
+		}
+		keep[term] = true
+	}
+	out := make([]string, 0, len(ts))
+	seen := make(map[string]bool, len(ts))
+	for _, t := range ts {
+		term := string(t.Term)
+		if term == "" || seen[term] || (junk[term] && !keep[term]) {
+			continue
+		}
+		seen[term] = true
+		out = append(out, term)
+	}
+	return out
+}
+
+// cjkShare is the share of q's tokens that are CJK bigrams or unigrams.
+func (ix *Index) cjkShare(q string) float64 {
+	ts := ix.analyzer.Analyze([]byte(q))
+	if len(ts) == 0 {
+		return 0
+	}
+	n := 0
+	for _, t := range ts {
+		if t.Type == analysis.Double || t.Type == analysis.Single || t.Type == analysis.Ideographic {
+			n++
+		}
+	}
+	return float64(n) / float64(len(ts))
+}
+
 // weighted is a set of terms with their IDF weights and the weights' sum.
 type weighted struct {
 	w   map[string]float64
@@ -198,7 +273,8 @@ func (ix *Index) confidence(q weighted, e Entry, stats *termStats) float64 {
 				overlap += w
 			}
 		}
-		c := math.Sqrt((overlap / q.sum) * (overlap / pw.sum))
+		e := ix.cfg.QueryExponent
+		c := math.Pow(overlap/q.sum, e) * math.Pow(overlap/pw.sum, 1-e)
 		best = max(best, c)
 	}
 	return min(best, 1)
