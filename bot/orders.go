@@ -132,18 +132,6 @@ func itemName(it OrderItem, lang string) string {
 	return it.NameEN
 }
 
-func itemsSummary(o Order, lang string) string {
-	var parts []string
-	for _, it := range o.Items {
-		parts = append(parts, fmt.Sprintf("%s ×%d", itemName(it, lang), it.Qty))
-	}
-	sep := "、"
-	if lang == "en" {
-		sep = ", "
-	}
-	return strings.Join(parts, sep)
-}
-
 // statusTime returns when the order last reached status, or the zero time.
 func statusTime(o Order, status string) time.Time {
 	for i := len(o.History) - 1; i >= 0; i-- {
@@ -169,7 +157,7 @@ func latestEvent(o Order) (TrackingEvent, bool) {
 
 func eventText(e TrackingEvent, lang string) string {
 	if lang == "en" {
-		if e.LocationEN != "" {
+		if e.LocationEN != "" && !strings.Contains(strings.ToLower(e.TextEN), strings.ToLower(e.LocationEN)) {
 			return e.LocationEN + ": " + e.TextEN
 		}
 		return e.TextEN
@@ -180,44 +168,44 @@ func eventText(e TrackingEvent, lang string) string {
 	return e.TextZH
 }
 
-// orderSentence states an order's status in words.
+// orderSentence states an order's status in words, briefly: the card
+// beside the text carries the items, total and tracking details.
 func orderSentence(o Order, lang string, now time.Time) string {
 	zh := lang != "en"
-	items := itemsSummary(o, lang)
 	switch o.Status {
 	case StatusUnpaid:
 		if zh {
-			return fmt.Sprintf("订单 %s（%s）还未付款，下单时间 %s，应付 %s。", o.ID, items, formatWhen(o.PlacedAt, lang), formatMoney(o.TotalCents, o.Currency))
+			return fmt.Sprintf("订单 %s：待付款，应付 %s。", o.ID, formatMoney(o.TotalCents, o.Currency))
 		}
-		return fmt.Sprintf("Order %s (%s) is awaiting payment of %s; placed %s.", o.ID, items, formatMoney(o.TotalCents, o.Currency), formatWhen(o.PlacedAt, lang))
+		return fmt.Sprintf("Order %s is awaiting payment of %s.", o.ID, formatMoney(o.TotalCents, o.Currency))
 	case StatusPaid:
 		paid := statusTime(o, StatusPaid)
 		if paid.IsZero() {
 			paid = o.PlacedAt
 		}
 		if zh {
-			return fmt.Sprintf("订单 %s（%s）已于 %s 付款，仓库正在备货，发货后会显示快递单号。", o.ID, items, formatWhen(paid, lang))
+			return fmt.Sprintf("订单 %s：已于 %s 付款，仓库正在备货，发货后可查看物流。", o.ID, formatWhen(paid, lang))
 		}
-		return fmt.Sprintf("Order %s (%s) was paid on %s and is being prepared; the tracking number appears once it ships.", o.ID, items, formatWhen(paid, lang))
+		return fmt.Sprintf("Order %s was paid on %s and is being prepared; tracking appears once it ships.", o.ID, formatWhen(paid, lang))
 	case StatusShipped:
 		var latest string
 		if e, ok := latestEvent(o); ok {
 			if zh {
-				latest = fmt.Sprintf("最新进展：%s（%s）。", eventText(e, lang), formatWhen(e.At, lang))
+				latest = fmt.Sprintf("最新：%s（%s）。", eventText(e, lang), formatWhen(e.At, lang))
 			} else {
 				latest = fmt.Sprintf(" Latest: %s (%s).", eventText(e, lang), formatWhen(e.At, lang))
 			}
 		}
 		if zh {
-			return fmt.Sprintf("订单 %s（%s）正在运输中，%s 运单号 %s。%s", o.ID, items, o.Carrier, o.TrackingNo, latest)
+			return fmt.Sprintf("订单 %s：运输中（%s %s）。%s", o.ID, o.Carrier, o.TrackingNo, latest)
 		}
-		return fmt.Sprintf("Order %s (%s) is on its way with %s, tracking number %s.%s", o.ID, items, o.Carrier, o.TrackingNo, latest)
+		return fmt.Sprintf("Order %s is on its way with %s (%s).%s", o.ID, o.Carrier, o.TrackingNo, latest)
 	case StatusDelivered:
 		s := ""
 		if zh {
-			s = fmt.Sprintf("订单 %s（%s）已于 %s 签收。", o.ID, items, formatWhen(o.DeliveredAt, lang))
+			s = fmt.Sprintf("订单 %s：已于 %s 签收。", o.ID, formatWhen(o.DeliveredAt, lang))
 		} else {
-			s = fmt.Sprintf("Order %s (%s) was delivered on %s.", o.ID, items, formatWhen(o.DeliveredAt, lang))
+			s = fmt.Sprintf("Order %s was delivered on %s.", o.ID, formatWhen(o.DeliveredAt, lang))
 		}
 		if w, ok := ReturnWindowOf(o, now); ok {
 			s += returnSentence(w, lang)
@@ -227,19 +215,19 @@ func orderSentence(o Order, lang string, now time.Time) string {
 		at := statusTime(o, StatusRefunded)
 		if zh {
 			if at.IsZero() {
-				return fmt.Sprintf("订单 %s（%s）已退款 %s。", o.ID, items, formatMoney(o.TotalCents, o.Currency))
+				return fmt.Sprintf("订单 %s：已退款 %s。", o.ID, formatMoney(o.TotalCents, o.Currency))
 			}
-			return fmt.Sprintf("订单 %s（%s）已于 %s 退款 %s，原路退回。", o.ID, items, formatWhen(at, lang), formatMoney(o.TotalCents, o.Currency))
+			return fmt.Sprintf("订单 %s：已于 %s 退款 %s，原路退回。", o.ID, formatWhen(at, lang), formatMoney(o.TotalCents, o.Currency))
 		}
 		if at.IsZero() {
-			return fmt.Sprintf("Order %s (%s) has been refunded (%s).", o.ID, items, formatMoney(o.TotalCents, o.Currency))
+			return fmt.Sprintf("Order %s has been refunded (%s).", o.ID, formatMoney(o.TotalCents, o.Currency))
 		}
-		return fmt.Sprintf("Order %s (%s) was refunded on %s: %s back to the original payment method.", o.ID, items, formatWhen(at, lang), formatMoney(o.TotalCents, o.Currency))
+		return fmt.Sprintf("Order %s was refunded on %s: %s back to the original payment method.", o.ID, formatWhen(at, lang), formatMoney(o.TotalCents, o.Currency))
 	default:
 		if zh {
-			return fmt.Sprintf("订单 %s（%s）状态：%s。", o.ID, items, statusText(o.Status, lang))
+			return fmt.Sprintf("订单 %s：%s。", o.ID, statusText(o.Status, lang))
 		}
-		return fmt.Sprintf("Order %s (%s): %s.", o.ID, items, statusText(o.Status, lang))
+		return fmt.Sprintf("Order %s: %s.", o.ID, statusText(o.Status, lang))
 	}
 }
 

@@ -7,6 +7,8 @@
   'use strict';
 
   var ID_KEY = 'xiaoer-demo.identity';
+  var TOKEN_KEY = 'xiaoer-demo.token.'; // + shopper: {"token": ..., "at": ms}
+  var TOKEN_REUSE_MS = 6 * 3600 * 1000; // demo tokens live 24 h
   var LANG_KEY = 'xiaoer-demo.lang';
   var NAMES = {
     'visitor': { zh: '访客', en: 'Visitor' },
@@ -75,6 +77,7 @@
         w.setIdentity({ token: j.token });
         mark(who);
         ssSet(ID_KEY, who);
+        ssSet(TOKEN_KEY + who, JSON.stringify({ token: j.token, at: Date.now() }));
         var n = NAMES[who];
         setStatus('已切换为 ' + n.zh + ' · Now chatting as ' + n.en + ' (signed token)');
       })
@@ -109,6 +112,12 @@
       b.setAttribute('aria-pressed', on ? 'true' : 'false');
     });
   }
+
+  // The widget picks its language from the shopper's profile when the page
+  // has not chosen one; keep the toggle in step with it.
+  window.addEventListener('xiaoer:lang', function (e) {
+    if (e.detail && (e.detail.lang === 'zh' || e.detail.lang === 'en')) markLang(e.detail.lang);
+  });
 
   langButtons.forEach(function (b) {
     b.addEventListener('click', function () {
@@ -158,14 +167,33 @@
   if (savedLang === 'zh' || savedLang === 'en') {
     if (widget()) widget().setLang(savedLang);
     markLang(savedLang);
+  } else if (widget() && widget().getLang) {
+    markLang(widget().getLang());
   } else {
     var nav = String(navigator.language || '').toLowerCase();
     markLang(nav.indexOf('zh') === 0 ? 'zh' : 'en');
   }
 
+  // A reload keeps the chosen shopper. With the token of this tab's session
+  // the widget connects as that shopper straight away (it starts once the page
+  // is parsed), instead of showing the visitor's conversation for a moment.
+  function cachedToken(who) {
+    try {
+      var c = JSON.parse(ssGet(TOKEN_KEY + who) || 'null');
+      if (c && typeof c.token === 'string' && c.token && Date.now() - c.at < TOKEN_REUSE_MS) return c.token;
+    } catch (e) { /* ignore */ }
+    return null;
+  }
+
   var saved = ssGet(ID_KEY);
   if (saved && saved !== 'visitor' && buttons[saved]) {
-    choose(saved, true);
+    var tok = cachedToken(saved);
+    if (tok && widget()) {
+      widget().setIdentity({ token: tok });
+      mark(saved);
+    } else {
+      choose(saved, true);
+    }
   } else {
     mark('visitor');
   }

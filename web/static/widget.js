@@ -8,7 +8,8 @@
  *           data-lang="auto|zh|en"                       (optional, default auto)
  *           data-open="true"></script>                   (optional)
  *
- * API: window.Xiaoer.open(), .close(), .setIdentity({token}|null), .setLang('zh'|'en')
+ * API: window.Xiaoer.open(), .close(), .setIdentity({token}|null), .setLang('zh'|'en'), .getLang()
+ * Events: window receives "xiaoer:lang" (detail.lang) when the widget's language changes.
  *
  * Server data is only ever inserted with textContent.
  */
@@ -134,7 +135,7 @@
       title: '小二客服',
       ai: 'AI',
       human: '人工',
-      toHuman: '转人工',
+      toHuman: '人工客服',
       toHumanTitle: '转接人工客服',
       botName: '小二',
       agentName: '客服',
@@ -168,6 +169,8 @@
       copied: '已复制',
       latest: '最新动态',
       eta: '预计送达',
+      placed: '下单时间',
+      returnUntil: '可退货至',
       hQueued: '正在为您转接人工客服，您当前排在第 {n} 位，请稍候。',
       hQueuedNoPos: '正在为您转接人工客服，请稍候。',
       hAssigned: '人工客服已接入，请继续描述您的问题。',
@@ -184,10 +187,10 @@
       newMessages: '条新消息'
     },
     en: {
-      title: 'Xiaoer Assistant',
+      title: 'Xiaoer',
       ai: 'AI',
       human: 'Human',
-      toHuman: 'Talk to a person',
+      toHuman: 'Human agent',
       toHumanTitle: 'Talk to a human agent',
       botName: 'Xiaoer',
       agentName: 'Agent',
@@ -195,7 +198,7 @@
       launcher: 'Chat with us',
       placeholder: 'Type your question…',
       send: 'Send',
-      online: 'Online · usually replies instantly',
+      online: 'Online now',
       connecting: 'Connecting…',
       reconnecting: 'Reconnecting…',
       greeting: 'Hi, I\u2019m Xiaoer. How can I help?',
@@ -221,6 +224,8 @@
       copied: 'Copied',
       latest: 'Latest update',
       eta: 'Estimated delivery',
+      placed: 'Placed',
+      returnUntil: 'Returns until',
       hQueued: 'Connecting you to a person. You are number {n} in the queue.',
       hQueuedNoPos: 'Connecting you to a person, please wait.',
       hAssigned: 'A customer service agent has joined the chat.',
@@ -245,10 +250,13 @@
     return null;
   }
 
+  // The language the page asked for with data-lang="zh|en", or null for
+  // "auto": then the server decides (the shopper's profile, else the
+  // browser's Accept-Language) and hello tells the widget.
+  var attrLang = normLang(attr('data-lang'));
+
   function detectLang() {
-    var a = String(attr('data-lang') || 'auto').toLowerCase();
-    var n = normLang(a);
-    if (n) return n;
+    if (attrLang) return attrLang;
     var langs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || 'en'];
     for (var i = 0; i < langs.length; i++) {
       var m = normLang(langs[i]);
@@ -282,6 +290,7 @@
 
   var S = {
     lang: detectLang(),
+    langExplicit: !!attrLang, // data-lang or setLang: sent to the server
     token: attr('data-token') || null,
     shopper: null,
     conv: null,
@@ -300,6 +309,7 @@
     order: [],     // client_ids in send order
     ctrlQueue: [], // control frames waiting for a connection
     handoff: null,
+    handoffTold: false, // the server just said how a handoff went (onMessage)
     isOpen: false,
     unread: 0,
     typingTimer: null,
@@ -544,6 +554,8 @@
   function applyLang() {
     if (!R.root) return;
     R.root.setAttribute('lang', S.lang === 'zh' ? 'zh-CN' : 'en');
+    // Let the host page follow the widget's language (the demo page's toggle does).
+    try { window.dispatchEvent(new CustomEvent('xiaoer:lang', { detail: { lang: S.lang } })); } catch (e) { /* old browser */ }
     var nodes = R.root.querySelectorAll('[data-xi18n]');
     for (var i = 0; i < nodes.length; i++) {
       var p = null;
@@ -754,6 +766,25 @@
 
   /* ---------- building a server message ---------- */
 
+  // The text of a message. A reply of several lines (an order list, say)
+  // gets one block per line, so the lines read as separate lines with a
+  // little space between them. Text only, never markup.
+  function textBlock(text) {
+    var box = el('div', 'xiaoer-text');
+    var lines = String(text).split(/\r?\n/);
+    if (lines.length < 2) {
+      box.textContent = String(text);
+      return box;
+    }
+    lines.forEach(function (line) { box.appendChild(el('div', 'xiaoer-line', line)); });
+    return box;
+  }
+
+  function capitalize(s) {
+    s = String(s);
+    return s.charAt(0).toUpperCase() + s.slice(1);
+  }
+
   function buildMessage(m) {
     var role = m.role;
     if (role !== 'bot' && role !== 'agent' && role !== 'shopper' && role !== 'system') role = 'system';
@@ -795,16 +826,15 @@
     }
     body.appendChild(head);
 
-    var cards = Array.isArray(m.cards) ? m.cards : [];
+    var cards = Array.isArray(m.cards) ? m.cards.filter(function (c) { return c && c.kind === 'order'; }) : [];
+    if (cards.length) body.classList.add('xiaoer-body-cards');
     if (text || !cards.length) {
       var bubble = el('div', 'xiaoer-bubble');
-      bubble.appendChild(el('div', 'xiaoer-text', text));
+      bubble.appendChild(textBlock(text));
       body.appendChild(bubble);
     }
 
-    cards.forEach(function (c) {
-      if (c && c.kind === 'order') body.appendChild(buildOrderCard(c));
-    });
+    cards.forEach(function (c) { body.appendChild(buildOrderCard(c)); });
 
     var sources = Array.isArray(m.sources) ? m.sources : [];
     if (sources.length) {
@@ -847,7 +877,7 @@
     head.appendChild(title);
     var statusText = c.status_text || c.status || '';
     if (statusText) {
-      var st = el('span', 'xiaoer-order-status', String(statusText));
+      var st = el('span', 'xiaoer-order-status', capitalize(statusText));
       if (c.status) st.setAttribute('data-status', String(c.status).toLowerCase());
       head.appendChild(st);
     }
@@ -881,6 +911,7 @@
       rows.appendChild(r);
     }
     if (c.total != null && c.total !== '') row('total', String(c.total));
+    if (c.placed_at) row('placed', fmtDate(c.placed_at));
     if (c.carrier) row('carrier', String(c.carrier));
     if (c.tracking_no) {
       var copyBtn = null;
@@ -898,6 +929,7 @@
       row('trackingNo', String(c.tracking_no), copyBtn);
     }
     if (c.eta) row('eta', fmtDate(c.eta));
+    if (c.return_until) row('returnUntil', fmtDate(c.return_until));
     if (rows.firstChild) card.appendChild(rows);
 
     var ev = c.latest_event;
@@ -1126,6 +1158,9 @@
     }
 
     hideTyping();
+    // The server states a handoff's outcome in a system message, then sends
+    // the handoff frame: remember it so the frame does not say it twice.
+    if (m.role === 'system' && m.intent === 'handoff' && !(seq && seq <= S.liveAfter)) S.handoffTold = true;
     var existing = id ? S.byId[id] : null;
     if (existing && existing.classList.contains('xiaoer-streaming')) {
       var stick = nearBottom();
@@ -1139,11 +1174,24 @@
     }
     if (existing || (seq && S.bySeq[seq])) return;
 
+    var replayed = !!(seq && seq <= S.liveAfter);
+    var follow = !replayed && nearBottom();
     var n = buildMessage(m);
     register(n, id, seq);
-    insertNode(n, seq, seq && seq <= S.liveAfter);
+    insertNode(n, seq, replayed);
     settleChips(n);
+    if (follow) revealReply(n);
     noteIncoming(m, seq);
+  }
+
+  // A new reply taller than the message area (an order list with cards) is
+  // shown from its start, so the shopper reads it top down; a shorter one
+  // just brings the list to the bottom.
+  function revealReply(node) {
+    var m = R.messages;
+    var top = node.getBoundingClientRect().top - m.getBoundingClientRect().top;
+    if (node.offsetHeight > m.clientHeight - 24) m.scrollTop += top - 8;
+    else scrollBottom();
   }
 
   function register(node, id, seq) {
@@ -1202,7 +1250,9 @@
     else if (st === 'offline') key = 'hOffline';
     if (!key) return;
     hideTyping();
-    addNotice(key, params, 'xiaoer-notice-handoff xiaoer-handoff-' + st);
+    var told = S.handoffTold;
+    S.handoffTold = false;
+    if (!told) addNotice(key, params, 'xiaoer-notice-handoff xiaoer-handoff-' + st);
     S.handoff = st;
     updateHumanButton();
     if (st === 'closed') showRating();
@@ -1335,7 +1385,7 @@
     p.set('visitor', visitor);
     if (conv) p.set('conversation', conv);
     p.set('after', String(after || 0));
-    p.set('lang', S.lang);
+    if (S.langExplicit) p.set('lang', S.lang);
     var proto = serverURL.protocol === 'https:' ? 'wss' : 'ws';
     var path = serverURL.pathname.replace(/\/+$/, '');
     return proto + '://' + serverURL.host + path + '/ws/chat?' + p.toString();
@@ -1461,9 +1511,13 @@
       setStatus('idle');
       if (wasActive) connect();
     },
+    getLang: function () { return S.lang; },
     setLang: function (lang) {
       var l = normLang(lang);
-      if (!l || l === S.lang) return;
+      if (!l) return;
+      var was = S.langExplicit;
+      S.langExplicit = true;
+      if (l === S.lang && was) return;
       S.lang = l;
       applyLang();
       if (S.ws || S.retryTimer) { disconnect(); S.attempts = 0; connect(); } // let the server know
@@ -1487,6 +1541,8 @@
     }
   }
 
-  if (document.body) start();
-  else document.addEventListener('DOMContentLoaded', start);
+  // Start once the page is parsed, so that a page script after the widget's
+  // tag can still set the identity (setIdentity) before the first connection.
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
 })();
