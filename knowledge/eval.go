@@ -56,34 +56,14 @@ func ReadLabelledQueries(r io.Reader) ([]LabelledQuery, error) {
 		out []LabelledQuery
 		ps  []Problem
 	)
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			ps = append(ps, csvProblem(err))
-			if !errors.As(err, &pe) || len(ps) > 1000 {
-				break
-			}
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		if blank(rec) {
-			continue
-		}
-		if len(rec) != len(header) {
-			ps = append(ps, lineProblem(line, "has %d fields, want %d", len(rec), len(header)))
-			continue
-		}
+	ps = eachCSVRow(cr, len(header), ps, func(line int, rec []string) string {
 		q := strings.TrimSpace(rec[qCol])
 		if q == "" {
-			ps = append(ps, lineProblem(line, "query is empty"))
-			continue
+			return "query is empty"
 		}
 		out = append(out, LabelledQuery{Line: line, Query: q, ExpectedID: strings.TrimSpace(rec[idCol])})
-	}
+		return ""
+	})
 	if len(ps) > 0 {
 		return nil, &FileError{Problems: ps}
 	}

@@ -128,27 +128,7 @@ func readCSV(data []byte) ([]Entry, []position, []Problem) {
 		entries []Entry
 		pos     []position
 	)
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			ps = append(ps, csvProblem(err))
-			if !errors.As(err, &pe) || len(ps) > 1000 {
-				break
-			}
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		if blank(rec) {
-			continue // spreadsheets leave trailing empty rows
-		}
-		if len(rec) != len(header) {
-			ps = append(ps, lineProblem(line, "has %d fields, want %d", len(rec), len(header)))
-			continue
-		}
+	ps = eachCSVRow(cr, len(header), ps, func(line int, rec []string) string {
 		get := func(c string) string { return rec[col[c]] }
 		e := Entry{
 			ID:       get("id"),
@@ -162,8 +142,42 @@ func readCSV(data []byte) ([]Entry, []position, []Problem) {
 		}
 		pos = append(pos, position{line: line, index: len(entries), csv: true})
 		entries = append(entries, e)
-	}
+		return ""
+	})
 	return entries, pos, ps
+}
+
+// eachCSVRow calls fn with the line number and fields of every non-blank
+// record after the header, appending to ps a problem for each record that
+// does not parse or has other than width fields, and for each non-empty
+// problem fn returns. It stops after 1000 problems or at an error that is
+// not a parse error.
+func eachCSVRow(cr *csv.Reader, width int, ps []Problem, fn func(line int, rec []string) (problem string)) []Problem {
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return ps
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			ps = append(ps, csvProblem(err))
+			if !errors.As(err, &pe) || len(ps) > 1000 {
+				return ps
+			}
+			continue
+		}
+		line, _ := cr.FieldPos(0)
+		if blank(rec) {
+			continue // spreadsheets leave trailing empty rows
+		}
+		if len(rec) != width {
+			ps = append(ps, lineProblem(line, "has %d fields, want %d", len(rec), width))
+			continue
+		}
+		if p := fn(line, rec); p != "" {
+			ps = append(ps, lineProblem(line, "%s", p))
+		}
+	}
 }
 
 func csvProblem(err error) Problem {

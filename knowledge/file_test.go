@@ -228,3 +228,23 @@ func TestWriteEntriesRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func TestReadLabelledQueries(t *testing.T) {
+	qs, err := ReadLabelledQueries(strings.NewReader("query,expected_id\nwhere is my parcel,ship-1\n\nwhat is the weather,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) != 2 || qs[0].ExpectedID != "ship-1" || qs[1].ExpectedID != "" || qs[1].Line != 4 {
+		t.Fatalf("queries = %+v", qs)
+	}
+	_, err = ReadLabelledQueries(strings.NewReader("query,expected_id\n  ,ship-1\na,b,c\nok,x\n"))
+	var fe *FileError
+	if !errors.As(err, &fe) || len(fe.Problems) != 2 {
+		t.Fatalf("err = %v, want 2 problems", err)
+	}
+	for i, want := range []string{"line 2: query is empty", "line 3: has 3 fields, want 2"} {
+		if got := fe.Problems[i].String(); got != want {
+			t.Errorf("problem %d = %q, want %q", i, got, want)
+		}
+	}
+}

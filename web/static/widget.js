@@ -722,6 +722,18 @@
     if (S.greetingEl) return;
     build();
     var g = el('div', 'xiaoer-greeting');
+    var name = S.shopper && S.shopper.name;
+    g.appendChild(botRow(name ? tEl('div', 'xiaoer-text', 'greetingNamed', { name: name }) : tEl('div', 'xiaoer-text', 'greeting')));
+    var chips = chipsFor([0, 1, 2], ['chip0', 'chip1', 'chip2']);
+    g.appendChild(chips);
+    S.greetingEl = g;
+    R.list.insertBefore(g, R.list.firstChild);
+    if (!isLatest(g)) disableChipsExcept(null); else disableChipsExcept(g);
+    scrollBottom();
+  }
+
+  // botRow is a bot message's avatar, name, AI badge and a bubble holding content.
+  function botRow(content) {
     var row = el('div', 'xiaoer-row');
     row.appendChild(avatarFor('bot'));
     var body = el('div', 'xiaoer-body');
@@ -730,17 +742,10 @@
     head.appendChild(tEl('span', 'xiaoer-badge xiaoer-badge-ai', 'ai'));
     body.appendChild(head);
     var bubble = el('div', 'xiaoer-bubble');
-    var name = S.shopper && S.shopper.name;
-    bubble.appendChild(name ? tEl('div', 'xiaoer-text', 'greetingNamed', { name: name }) : tEl('div', 'xiaoer-text', 'greeting'));
+    bubble.appendChild(content);
     body.appendChild(bubble);
     row.appendChild(body);
-    g.appendChild(row);
-    var chips = chipsFor([0, 1, 2], ['chip0', 'chip1', 'chip2']);
-    g.appendChild(chips);
-    S.greetingEl = g;
-    R.list.insertBefore(g, R.list.firstChild);
-    if (!isLatest(g)) disableChipsExcept(null); else disableChipsExcept(g);
-    scrollBottom();
+    return row;
   }
 
   function avatarFor(role) {
@@ -1216,19 +1221,7 @@
     if (!node) {
       node = el('div', 'xiaoer-msg xiaoer-msg-bot xiaoer-streaming');
       node.setAttribute('data-id', id);
-      var row = el('div', 'xiaoer-row');
-      row.appendChild(avatarFor('bot'));
-      var body = el('div', 'xiaoer-body');
-      var head = el('div', 'xiaoer-msg-head');
-      head.appendChild(tEl('span', 'xiaoer-name', 'botName'));
-      head.appendChild(tEl('span', 'xiaoer-badge xiaoer-badge-ai', 'ai'));
-      body.appendChild(head);
-      var bubble = el('div', 'xiaoer-bubble');
-      var txt = el('div', 'xiaoer-text', '');
-      bubble.appendChild(txt);
-      body.appendChild(bubble);
-      row.appendChild(body);
-      node.appendChild(row);
+      node.appendChild(botRow(el('div', 'xiaoer-text', '')));
       S.byId[id] = node;
       insertNode(node, 0, false);
       disableChipsExcept(null);
