@@ -10,7 +10,6 @@ require (
 	github.com/mattn/go-sqlite3 v1.14.53
 	go.etcd.io/bbolt v1.4.0
 	golang.org/x/sync v0.25.0
-	golang.org/x/time v0.16.0
 )
 
 require (

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -263,7 +264,7 @@ func (ix *Index) confidence(q weighted, e Entry, stats *termStats) float64 {
 	best := 0.0
 	phrasings := append([]string{e.Question}, e.Alternates...)
 	for _, p := range phrasings {
-		pw := stats.weigh(ix.terms(p), ix.cfg.UnknownDF)
+		pw := ix.phrasingWeights(p, stats)
 		if pw.sum <= 0 {
 			continue
 		}
@@ -285,6 +286,21 @@ func (ix *Index) confidence(q weighted, e Entry, stats *termStats) float64 {
 type termStats struct {
 	n  float64
 	df map[string]float64
+	// phrasings caches each phrasing's weighted terms (string → weighted):
+	// analysing phrasings was most of a search's time. It lives and dies
+	// with the stats, so a write that changes the index drops it too.
+	phrasings sync.Map
+}
+
+// phrasingWeights returns the IDF-weighted terms of a phrasing, analysed
+// once per stats generation.
+func (ix *Index) phrasingWeights(p string, stats *termStats) weighted {
+	if w, ok := stats.phrasings.Load(p); ok {
+		return w.(weighted)
+	}
+	w := stats.weigh(ix.terms(p), ix.cfg.UnknownDF)
+	stats.phrasings.Store(p, w)
+	return w
 }
 
 // idf is BM25's IDF; unknownDF stands in for terms no phrasing contains.

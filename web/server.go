@@ -37,8 +37,8 @@ type Config struct {
 	// PongWait is how long a silent client is kept; zero means 60 s. Pings
 	// go out at 9/10 of it.
 	PongWait time.Duration
-	// MessagesPerMinute is how many messages one socket may send per
-	// minute, with a burst of a fifth of it; zero means 100. The excess gets
+	// MessagesPerMinute is how many messages (and handoff requests) one
+	// socket may send in any 60 s; zero means 100. The excess gets
 	// "rate_limited" error frames and is neither stored nor answered.
 	MessagesPerMinute int
 	// Demo serves GET /api/v1/demo/token, which signs tokens for the

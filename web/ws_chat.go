@@ -16,7 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 
 	"github.com/xiaoer-cs/xiaoer/bot"
 )
@@ -80,7 +79,7 @@ func (s *Server) handleChat() http.Handler {
 		}
 		defer s.untrack(c)
 		sock := &chatSocket{srv: s, c: c, id: id, conv: conv, lang: lang,
-			limiter: rate.NewLimiter(rate.Limit(float64(s.cfg.MessagesPerMinute)/60), max(1, s.cfg.MessagesPerMinute/5))}
+			limiter: newWindowLimiter(s.cfg.MessagesPerMinute, time.Minute)}
 		sock.run(r.Context(), q.Get("after"))
 	})
 }
@@ -171,7 +170,7 @@ type chatSocket struct {
 	id      chatIdentity
 	conv    bot.Conversation
 	lang    string
-	limiter *rate.Limiter
+	limiter *windowLimiter
 }
 
 // run sends hello, replays history, goes live and reads frames until the
@@ -293,7 +292,7 @@ func (k *chatSocket) onMessage(f inFrame) {
 		k.fail(f.ClientID, "too_long", "the message is longer than "+strconv.Itoa(k.srv.cfg.MaxTextRunes)+" characters")
 		return
 	}
-	if !k.limiter.Allow() {
+	if !k.limiter.allow(time.Now()) {
 		k.fail(f.ClientID, "rate_limited", "too many messages; please wait a moment")
 		return
 	}
@@ -305,7 +304,7 @@ func (k *chatSocket) onMessage(f inFrame) {
 }
 
 func (k *chatSocket) onHandoff() {
-	if !k.limiter.Allow() {
+	if !k.limiter.allow(time.Now()) {
 		k.fail("", "rate_limited", "too many messages; please wait a moment")
 		return
 	}
