@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -44,8 +45,10 @@ func (id chatIdentity) owner() string {
 // handleChat upgrades GET /ws/chat to a shopper chat socket (protocol v1).
 func (s *Server) handleChat() http.Handler {
 	up := websocket.Upgrader{
-		ReadBufferSize:  4096,
+		// Zero ReadBufferSize reuses the HTTP server's 4 KiB read buffer.
 		WriteBufferSize: 4096,
+		// Idle sockets hold no write buffer: most shoppers are idle most of the time.
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 		// Compression stays off (OWASP: it enables compression side channels).
 		EnableCompression: false,
