@@ -45,6 +45,10 @@ type ackFrame struct {
 type messageFrame struct {
 	Type string `json:"type"`
 	*bot.Message
+	// These shadow the message's omitempty fields, so they are always sent.
+	Sources     []bot.Source `json:"sources"`
+	Cards       []bot.Card   `json:"cards"`
+	Suggestions []string     `json:"suggestions"`
 }
 
 type typingFrame struct {
@@ -108,6 +112,19 @@ func encodeEvent(ev bot.Event) (outFrame, bool) {
 	return outFrame{}, false
 }
 
+// messageOut encodes a stored message. sources, cards and suggestions are
+// always arrays, empty rather than absent or null, so clients can iterate
+// them without checks.
 func messageOut(m bot.Message) outFrame {
-	return outFrame{data: encode(messageFrame{Type: "message", Message: &m}), seq: m.Seq}
+	f := messageFrame{Type: "message", Message: &m, Sources: m.Sources, Cards: m.Cards, Suggestions: m.Suggestions}
+	if m.Sources == nil {
+		f.Sources = []bot.Source{}
+	}
+	if m.Cards == nil {
+		f.Cards = []bot.Card{}
+	}
+	if m.Suggestions == nil {
+		f.Suggestions = []string{}
+	}
+	return outFrame{data: encode(f), seq: m.Seq}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -184,5 +185,25 @@ func TestShutdownClosesSockets(t *testing.T) {
 	}
 	if _, err := chatclient.Dial(ctx, wsURL(hs), chatclient.Options{}); err == nil {
 		t.Error("a socket opened after shutdown")
+	}
+}
+
+func TestMessageFramesAlwaysCarryArrays(t *testing.T) {
+	f := messageOut(bot.Message{ID: "m_1", Seq: 3, Role: bot.RoleBot, Text: "hi"})
+	var got map[string]any
+	if err := json.Unmarshal(f.data, &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"sources", "cards", "suggestions"} {
+		if v, ok := got[k].([]any); !ok || len(v) != 0 {
+			t.Errorf("%s = %#v, want []", k, got[k])
+		}
+	}
+	if got["type"] != "message" || got["seq"] != 3.0 || got["text"] != "hi" || f.seq != 3 {
+		t.Errorf("frame = %s", f.data)
+	}
+	f = messageOut(bot.Message{ID: "m_2", Seq: 4, Sources: []bot.Source{{ID: "a", Title: "A"}}})
+	if !strings.Contains(string(f.data), `"sources":[{"id":"a","title":"A"}]`) {
+		t.Errorf("frame = %s", f.data)
 	}
 }
