@@ -20,6 +20,11 @@ type Conversations interface {
 	AppendMessage(ctx context.Context, m Message) (stored Message, duplicate bool, err error)
 	// ReplyTo returns the first reply to a shopper message, or ErrNotFound.
 	ReplyTo(ctx context.Context, conversationID, clientID string) (Message, error)
+	// SaveFeedback records a vote on a message of the conversation, or
+	// returns ErrNotFound when the message is not one of its replies.
+	SaveFeedback(ctx context.Context, conversationID, messageID string, helpful bool) error
+	// SaveRating records the conversation's rating.
+	SaveRating(ctx context.Context, conversationID string, score int, comment string) error
 }
 
 // Orders gives the bot a shopper's own orders, and never anyone else's.
@@ -86,6 +91,22 @@ type Turn struct {
 	// Handoff marks a request for a person made with the widget's button
 	// rather than with words; Text is empty then.
 	Handoff bool
+	// Feedback, when set, is a vote on a message instead of a message.
+	Feedback *Feedback
+	// Rating, when set, rates the conversation instead of a message.
+	Rating *Rating
+}
+
+// Feedback is a shopper's vote on whether a bot message helped.
+type Feedback struct {
+	MessageID string
+	Helpful   bool
+}
+
+// Rating is a shopper's 1 to 5 rating of the conversation.
+type Rating struct {
+	Score   int
+	Comment string
 }
 
 // ErrBusy is returned by Submit when the bot's queue is full.
@@ -204,6 +225,17 @@ func (b *Bot) runTurn(parent context.Context, t Turn) {
 }
 
 func (b *Bot) turn(ctx context.Context, t Turn, log *slog.Logger) error {
+	switch {
+	case t.Feedback != nil:
+		err := b.convs.SaveFeedback(ctx, t.ConversationID, t.Feedback.MessageID, t.Feedback.Helpful)
+		if errors.Is(err, ErrNotFound) {
+			b.pub.Publish(t.ConversationID, Event{Type: EventError, Code: "not_found", Text: "no such message in this conversation"})
+			return nil
+		}
+		return err
+	case t.Rating != nil:
+		return b.convs.SaveRating(ctx, t.ConversationID, t.Rating.Score, t.Rating.Comment)
+	}
 	if t.Handoff && t.Text == "" {
 		return b.requestHandoff(ctx, t, langOr(t.Lang), TriggerButton, "")
 	}

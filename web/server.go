@@ -77,8 +77,6 @@ func (c *Config) setDefaults() {
 type ChatStore interface {
 	OpenConversation(ctx context.Context, owner, shopperID, wantID, lang string, resumeLatest bool) (bot.Conversation, error)
 	MessagesAfter(ctx context.Context, conversationID string, after int64, limit int) ([]bot.Message, error)
-	SaveFeedback(ctx context.Context, conversationID, messageID string, helpful bool) error
-	SaveRating(ctx context.Context, conversationID string, score int, comment string) error
 }
 
 // Shoppers looks up a verified shopper's profile.

@@ -241,7 +241,7 @@ func (k *chatSocket) run(ctx context.Context, afterParam string) {
 			k.fail("", "bad_frame", "frames must be JSON text")
 			continue
 		}
-		k.handleFrame(ctx, data)
+		k.handleFrame(data)
 	}
 }
 
@@ -250,7 +250,7 @@ func (k *chatSocket) fail(clientID, code, msg string) {
 	k.c.deliver(outFrame{data: encode(errorFrame{Type: "error", Code: code, Message: msg, ClientID: clientID})})
 }
 
-func (k *chatSocket) handleFrame(ctx context.Context, data []byte) {
+func (k *chatSocket) handleFrame(data []byte) {
 	if !utf8.Valid(data) {
 		k.fail("", "bad_encoding", "frames must be valid UTF-8")
 		return
@@ -271,9 +271,9 @@ func (k *chatSocket) handleFrame(ctx context.Context, data []byte) {
 	case "handoff":
 		k.onHandoff()
 	case "feedback":
-		k.onFeedback(ctx, f)
+		k.onFeedback(f)
 	case "rating":
-		k.onRating(ctx, f)
+		k.onRating(f)
 	case "":
 		k.fail(f.ClientID, "bad_frame", "the frame has no type")
 	default:
@@ -295,50 +295,37 @@ func (k *chatSocket) onMessage(f inFrame) {
 		k.fail(f.ClientID, "too_long", "the message is longer than "+strconv.Itoa(k.srv.cfg.MaxTextRunes)+" characters")
 		return
 	}
-	if !k.limiter.allow(time.Now()) {
-		k.fail(f.ClientID, "rate_limited", "too many messages; please wait a moment")
-		return
-	}
-	err := k.srv.deps.Bot.Submit(bot.Turn{ConversationID: k.conv.ID, Shopper: k.id.shopper, Lang: k.lang,
-		ClientID: f.ClientID, Text: text})
-	if err != nil {
-		k.fail(f.ClientID, "busy", "the assistant is busy; please send that again in a moment")
-	}
+	k.submit(bot.Turn{ConversationID: k.conv.ID, Shopper: k.id.shopper, Lang: k.lang, ClientID: f.ClientID, Text: text})
 }
 
 func (k *chatSocket) onHandoff() {
-	if !k.limiter.allow(time.Now()) {
-		k.fail("", "rate_limited", "too many messages; please wait a moment")
-		return
-	}
-	if err := k.srv.deps.Bot.Submit(bot.Turn{ConversationID: k.conv.ID, Shopper: k.id.shopper, Lang: k.lang, Handoff: true}); err != nil {
-		k.fail("", "busy", "the assistant is busy; please try again in a moment")
-	}
+	k.submit(bot.Turn{ConversationID: k.conv.ID, Shopper: k.id.shopper, Lang: k.lang, Handoff: true})
 }
 
-func (k *chatSocket) onFeedback(ctx context.Context, f inFrame) {
-	if f.MessageID == "" || f.Helpful == nil {
+func (k *chatSocket) onFeedback(f inFrame) {
+	if f.MessageID == "" || len(f.MessageID) > 128 || f.Helpful == nil {
 		k.fail("", "invalid_feedback", "feedback needs a message_id and helpful true or false")
 		return
 	}
-	err := k.srv.deps.Chat.SaveFeedback(ctx, k.conv.ID, f.MessageID, *f.Helpful)
-	if errors.Is(err, bot.ErrNotFound) {
-		k.fail("", "not_found", "no such message in this conversation")
-		return
-	}
-	if err != nil {
-		k.c.log.Error("save feedback", "err", err)
-		k.fail("", "internal", "feedback could not be saved")
-	}
+	k.submit(bot.Turn{ConversationID: k.conv.ID, Lang: k.lang, Feedback: &bot.Feedback{MessageID: f.MessageID, Helpful: *f.Helpful}})
 }
 
-func (k *chatSocket) onRating(ctx context.Context, f inFrame) {
+func (k *chatSocket) onRating(f inFrame) {
 	if f.Score < 1 || f.Score > 5 || utf8.RuneCountInString(f.Comment) > k.srv.cfg.MaxTextRunes {
 		k.fail("", "invalid_rating", "a rating needs a score from 1 to 5 and a comment of at most "+strconv.Itoa(k.srv.cfg.MaxTextRunes)+" characters")
 		return
 	}
-	if err := k.srv.deps.Chat.SaveRating(ctx, k.conv.ID, f.Score, strings.TrimSpace(f.Comment)); err != nil {
-		k.c.log.Error("save rating", "err", err)
-		k.fail("", "internal", "the rating could not be saved")
+	k.submit(bot.Turn{ConversationID: k.conv.ID, Lang: k.lang, Rating: &bot.Rating{Score: f.Score, Comment: strings.TrimSpace(f.Comment)}})
+}
+
+// submit hands a frame's work to the bot's workers, counted against the
+// socket's rate limit: the reader never waits on the database itself.
+func (k *chatSocket) submit(t bot.Turn) {
+	if !k.limiter.allow(time.Now()) {
+		k.fail(t.ClientID, "rate_limited", "too many messages; please wait a moment")
+		return
+	}
+	if err := k.srv.deps.Bot.Submit(t); err != nil {
+		k.fail(t.ClientID, "busy", "the assistant is busy; please send that again in a moment")
 	}
 }

@@ -199,8 +199,17 @@ func TestDemoChat(t *testing.T) {
 				t.Errorf("frame %.40q: got %+v %v, want error %s", b.frame, f, err, b.code)
 			}
 		}
-		if r := ask(t, ctx, c, "How do I get an invoice?"); len(r.Sources) == 0 {
+		r := ask(t, ctx, c, "How do I get an invoice?")
+		if len(r.Sources) == 0 {
 			t.Errorf("after bad frames: %q without sources", r.Text)
+		}
+		// Good feedback and a rating are taken without a word; the next
+		// frame is the ack of the next message.
+		c.SendFrame(map[string]any{"type": "feedback", "message_id": r.ID, "helpful": true})
+		c.SendFrame(map[string]any{"type": "rating", "score": 5, "comment": "快"})
+		c.Send("after-feedback", "谢谢")
+		if f, err := c.Next(ctx); err != nil || f.Type != "ack" || f.ClientID != "after-feedback" {
+			t.Errorf("after good feedback and rating: %+v %v, want the next ack", f, err)
 		}
 	})
 
