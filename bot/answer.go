@@ -62,11 +62,12 @@ func (b *Bot) answer(ctx context.Context, t Turn, log *slog.Logger) (reply, stri
 		r.Intent = IntentFAQ
 		r.Text = top.Answer
 		r.Sources = []Source{{ID: top.ID, Title: top.Question}}
+		// Follow-up suggestions: other close matches on the same topic.
 		for _, h := range res.Hits[1:] {
 			if len(r.Suggestions) == 2 {
 				break
 			}
-			if h.Confidence >= suggestionFloor && h.Question != top.Question {
+			if h.Confidence >= suggestionFloor && h.Question != top.Question && h.Category == top.Category {
 				r.Suggestions = append(r.Suggestions, h.Question)
 			}
 		}
