@@ -389,6 +389,31 @@ func TestDemoLoadsOnceAndServeStartsEmpty(t *testing.T) {
 		t.Error("a second --demo start changed the knowledge base")
 	}
 
+	// A lost or corrupt index is rebuilt from the store at start.
+	for _, damage := range []func(index string) error{
+		os.RemoveAll,
+		func(index string) error {
+			os.RemoveAll(index)
+			os.MkdirAll(index, 0o700)
+			return os.WriteFile(filepath.Join(index, "index_meta.json"), []byte("{garbage"), 0o600)
+		},
+	} {
+		if err := damage(filepath.Join(dir, indexDir)); err != nil {
+			t.Fatal(err)
+		}
+		s = startServer(t, dir)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		c := dial(t, ctx, s.WS, chatclient.Options{})
+		if r := ask(t, ctx, c, "如何申请七天无理由退货"); len(r.Sources) == 0 {
+			t.Errorf("after the index was damaged: %q without sources", r.Text)
+		}
+		cancel()
+		c.Close()
+		if err := s.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// Without --demo, a new folder starts empty and answers honestly.
 	empty := startServer(t, filepath.Join(t.TempDir(), "new", "folder"))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
