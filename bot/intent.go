@@ -56,11 +56,17 @@ func hasWord(s string) bool {
 // prefix and at least 6 digits, or 10+ digits.
 var orderIDPattern = regexp.MustCompile(`\b(?:[A-Za-z]{1,4}\d{6,20}|\d{10,20})\b`)
 
+// mobilePattern is a mainland mobile number, which is not an order number.
+var mobilePattern = regexp.MustCompile(`^1[3-9]\d{9}$`)
+
 // orderIDs returns the distinct order numbers in s, upper-cased, at most 3.
 func orderIDs(s string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, m := range orderIDPattern.FindAllString(s, -1) {
+		if mobilePattern.MatchString(m) {
+			continue
+		}
 		id := strings.ToUpper(m)
 		if !seen[id] && len(out) < 3 {
 			seen[id] = true

@@ -41,6 +41,7 @@ func TestOrderIDs(t *testing.T) {
 		{"order xe2026112001 and XE2026112001", []string{"XE2026112001"}},
 		{"orders 1234567890123, AB123456", []string{"1234567890123", "AB123456"}},
 		{"call me at 12345", nil},
+		{"我的手机号是13800001234", nil},
 		{"size 42 shoes", nil},
 	}
 	for _, tt := range tests {

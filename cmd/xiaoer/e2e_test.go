@@ -260,6 +260,19 @@ func TestDemoChat(t *testing.T) {
 		}
 	})
 
+	t.Run("logs hold no message text and no token", func(t *testing.T) {
+		tok := token(t, s.Data, "demo-cn")
+		c := dial(t, ctx, s.WS, chatclient.Options{Token: tok})
+		secret := "我的手机号是13800001234，订单到哪了"
+		ask(t, ctx, c, secret)
+		logs := s.Logs.String()
+		for _, leak := range []string{"13800001234", "如何申请七天无理由退货", "How long does shipping take", tok} {
+			if strings.Contains(logs, leak) {
+				t.Errorf("the server log contains %q", leak)
+			}
+		}
+	})
+
 	t.Run("the search API says whether the bot would answer", func(t *testing.T) {
 		var body struct {
 			Hits []struct {
@@ -339,6 +352,16 @@ func TestHandshakeRefusals(t *testing.T) {
 	}
 	if _, err := chatclient.Dial(ctx, s.WS, chatclient.Options{Token: good}); err != nil {
 		t.Errorf("good token refused: %v", err)
+	}
+	// Compression is never negotiated, even when the client offers it.
+	d := websocket.Dialer{EnableCompression: true}
+	ws, resp, err := d.DialContext(ctx, s.WS, http.Header{"Origin": {s.Base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.Close()
+	if ext := resp.Header.Get("Sec-WebSocket-Extensions"); ext != "" {
+		t.Errorf("handshake negotiated %q", ext)
 	}
 }
 
