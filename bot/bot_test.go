@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // checkingPublisher records events and checks, for every message event,
 // that the message is already committed to the store.
 type checkingPublisher struct {
-	t     *testing.T
+	t     testing.TB
 	store *sqlite.Store
 	got   chan bot.Event
 }
@@ -39,7 +40,7 @@ type fixture struct {
 	conv  bot.Conversation
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -75,7 +76,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // next returns the next event of the given type.
-func (f *fixture) next(t *testing.T, typ string) bot.Event {
+func (f *fixture) next(t testing.TB, typ string) bot.Event {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
@@ -127,5 +128,25 @@ func TestResendAfterALostReplyIsAnsweredOnce(t *testing.T) {
 	}
 	if len(msgs) != 2 || msgs[1].ReplyTo != "k1" || len(msgs[1].Sources) == 0 {
 		t.Fatalf("stored %d messages %+v, want the question and exactly one reply", len(msgs), msgs)
+	}
+}
+
+// BenchmarkTurn measures one FAQ turn end to end: store the shopper's
+// message (a committed SQLite transaction), search, store and publish the reply.
+func BenchmarkTurn(b *testing.B) {
+	f := newFixture(b)
+	i := 0
+	for b.Loop() {
+		i++
+		id := "k" + strconv.Itoa(i)
+		if err := f.bot.Submit(bot.Turn{ConversationID: f.conv.ID, Lang: "en", ClientID: id, Text: "when will I get my money back"}); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			ev := f.next(b, bot.EventMessage)
+			if ev.Message.ReplyTo == id {
+				break
+			}
+		}
 	}
 }
