@@ -59,7 +59,8 @@ var orderIDPattern = regexp.MustCompile(`\b(?:[A-Za-z]{1,4}\d{6,20}|\d{10,20})\b
 // mobilePattern is a mainland mobile number, which is not an order number.
 var mobilePattern = regexp.MustCompile(`^1[3-9]\d{9}$`)
 
-// orderIDs returns the distinct order numbers in s, upper-cased, at most 3.
+// orderIDs returns the distinct order numbers in s (compared without
+// regard to case), as typed, at most 3.
 func orderIDs(s string) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -67,10 +68,10 @@ func orderIDs(s string) []string {
 		if mobilePattern.MatchString(m) {
 			continue
 		}
-		id := strings.ToUpper(m)
-		if !seen[id] && len(out) < 3 {
-			seen[id] = true
-			out = append(out, id)
+		key := strings.ToUpper(m)
+		if !seen[key] && len(out) < 3 {
+			seen[key] = true
+			out = append(out, m)
 		}
 	}
 	return out

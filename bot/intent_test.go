@@ -38,7 +38,7 @@ func TestOrderIDs(t *testing.T) {
 		want []string
 	}{
 		{"订单XE2026112001的物流", []string{"XE2026112001"}},
-		{"order xe2026112001 and XE2026112001", []string{"XE2026112001"}},
+		{"order xe2026112001 and XE2026112001", []string{"xe2026112001"}},
 		{"orders 1234567890123, AB123456", []string{"1234567890123", "AB123456"}},
 		{"call me at 12345", nil},
 		{"我的手机号是13800001234", nil},

@@ -13,6 +13,19 @@ import (
 // verified shopper's orders are ever read, and an order of someone else gets
 // exactly the reply of an order that does not exist.
 func (b *Bot) orderReply(ctx context.Context, t Turn, r reply, log *slog.Logger) (reply, string, error) {
+	r, trigger, err := b.orderAnswer(ctx, t, r, log)
+	// A delivered order whose no-reason return window has closed is never
+	// the last word: a person can still look at the case.
+	for _, c := range r.Cards {
+		if c.Status == StatusDelivered && c.ReturnUntil == "" {
+			r.Suggestions = []string{text(r.lang, msgTalkToPerson)}
+			break
+		}
+	}
+	return r, trigger, err
+}
+
+func (b *Bot) orderAnswer(ctx context.Context, t Turn, r reply, log *slog.Logger) (reply, string, error) {
 	r.Intent = IntentOrder
 	lang := r.lang
 	if t.Shopper == nil {

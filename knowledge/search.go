@@ -97,7 +97,7 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 	defer ix.mu.RUnlock()
 	stats, err := ix.termStats(idx)
 	if err != nil {
-		return res, fmt.Errorf("knowledge: search %q: %w", q, err)
+		return res, fmt.Errorf("knowledge: search: %w", err)
 	}
 
 	bq := bleve.NewBooleanQuery()
@@ -124,7 +124,7 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 	req.Fields = []string{fieldEntry}
 	sr, err := idx.SearchInContext(ctx, req)
 	if err != nil {
-		return res, fmt.Errorf("knowledge: search %q: %w", q, err)
+		return res, fmt.Errorf("knowledge: search: %w", err)
 	}
 	if len(sr.Hits) == 0 {
 		return res, nil
@@ -144,7 +144,7 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 	for _, h := range sr.Hits {
 		e, err := fromStored(h.Fields[fieldEntry])
 		if err != nil {
-			return res, fmt.Errorf("knowledge: search %q: hit %q: %w", q, h.ID, err)
+			return res, fmt.Errorf("knowledge: search: hit %q: %w", h.ID, err)
 		}
 		conf := math.Pow(ix.confidence(qw, e, stats), gamma)
 		hits = append(hits, Hit{Entry: e, Score: h.Score, Confidence: conf})

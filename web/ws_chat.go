@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -29,9 +30,13 @@ var (
 	clientIDPattern  = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
 )
 
+// errBadToken marks a shopper token that does not verify.
+var errBadToken = errors.New("invalid shopper token")
+
 // chatIdentity is who is on the other end, decided once at the handshake.
 type chatIdentity struct {
 	shopper *bot.Shopper // nil for an anonymous visitor
+	expires time.Time    // when the shopper's token expires
 	visitor string
 }
 
@@ -54,10 +59,24 @@ func (s *Server) handleChat() http.Handler {
 		EnableCompression: false,
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Refuse foreign sites before any work is done for them.
+		if !s.checkOrigin(r) {
+			writeError(w, http.StatusForbidden, "forbidden_origin", "this site may not open the chat")
+			return
+		}
+		if !websocket.IsWebSocketUpgrade(r) {
+			writeError(w, http.StatusBadRequest, "not_websocket", "GET /ws/chat must be a websocket upgrade")
+			return
+		}
 		q := r.URL.Query()
 		id, err := s.identify(r.Context(), q)
-		if err != nil {
+		if errors.Is(err, errBadToken) {
 			writeError(w, http.StatusUnauthorized, "invalid_token", "the shopper token is missing, malformed, expired or not signed by this shop")
+			return
+		}
+		if err != nil {
+			s.log.Error("identify shopper", "err", err)
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "the chat service is not available right now")
 			return
 		}
 		lang := pickLang(q.Get("lang"), id.shopper, r.Header.Get("Accept-Language"))
@@ -99,7 +118,7 @@ func (s *Server) identify(ctx context.Context, q url.Values) (chatIdentity, erro
 	if tok := q.Get("token"); tok != "" {
 		claims, err := s.deps.Tokens.Verify(tok)
 		if err != nil {
-			return chatIdentity{}, err
+			return chatIdentity{}, fmt.Errorf("%w: %w", errBadToken, err)
 		}
 		sh, err := s.deps.Shoppers.Shopper(ctx, claims.Shopper)
 		if errors.Is(err, bot.ErrNotFound) {
@@ -109,7 +128,7 @@ func (s *Server) identify(ctx context.Context, q url.Values) (chatIdentity, erro
 		} else if err != nil {
 			return chatIdentity{}, err
 		}
-		return chatIdentity{shopper: &sh}, nil
+		return chatIdentity{shopper: &sh, expires: time.Unix(claims.Expires, 0)}, nil
 	}
 	v := q.Get("visitor")
 	if !visitorIDPattern.MatchString(v) {
@@ -184,6 +203,14 @@ func (k *chatSocket) run(ctx context.Context, afterParam string) {
 	c := k.c
 	// The writer is owned by this socket and exits when c.quit closes or a write fails.
 	go c.writePump()
+	if k.id.shopper != nil {
+		// A shopper's socket lives no longer than the token that opened it:
+		// the widget reconnects with a fresh one.
+		expiry := time.AfterFunc(time.Until(k.id.expires), func() {
+			c.close(websocket.ClosePolicyViolation, "token expired")
+		})
+		defer expiry.Stop()
+	}
 	defer func() {
 		hub.remove(k.conv.ID, c)
 		c.close(websocket.CloseNormalClosure, "")

@@ -45,14 +45,27 @@ func (s *Store) OpenConversation(ctx context.Context, owner, shopperID, wantID, 
 	}
 	now := s.now()
 	c := bot.Conversation{ID: newID("c_"), Owner: owner, ShopperID: shopperID, Lang: lang, CreatedAt: now}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return bot.Conversation{}, fmt.Errorf("sqlite: create conversation: %w", err)
+	}
+	defer tx.Rollback()
 	var shopper any
 	if shopperID != "" {
 		shopper = shopperID
+		// A shopper the shop vouches for with a signed token but has not
+		// sent us yet is known by id only, until the shop's data arrives.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO shoppers (id, created_at, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`, shopperID, formatTime(now), formatTime(now)); err != nil {
+			return bot.Conversation{}, fmt.Errorf("sqlite: create conversation: shopper: %w", err)
+		}
 	}
-	_, err := s.write.ExecContext(ctx, `INSERT INTO conversations (id, owner, shopper_id, lang, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, c.ID, owner, shopper, lang, formatTime(now), formatTime(now))
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO conversations (id, owner, shopper_id, lang, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, c.ID, owner, shopper, lang, formatTime(now), formatTime(now)); err != nil {
 		return bot.Conversation{}, fmt.Errorf("sqlite: create conversation: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return bot.Conversation{}, fmt.Errorf("sqlite: create conversation: commit: %w", err)
 	}
 	return c, nil
 }

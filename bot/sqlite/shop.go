@@ -143,18 +143,20 @@ func (s *Store) PutOrder(ctx context.Context, o bot.Order) error {
 // An order of another shopper gives bot.ErrOtherShopper, which errors.Is
 // bot.ErrNotFound: callers answer both the same way.
 func (s *Store) OrderOf(ctx context.Context, shopperID, orderID string) (bot.Order, error) {
-	var owner string
-	err := s.read.QueryRowContext(ctx, `SELECT shopper_id FROM orders WHERE id = ?`, orderID).Scan(&owner)
+	// Order numbers are matched without regard to case: shoppers type them
+	// as they like.
+	var id, owner string
+	err := s.read.QueryRowContext(ctx, `SELECT id, shopper_id FROM orders WHERE id = ? COLLATE NOCASE`, orderID).Scan(&id, &owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return bot.Order{}, bot.ErrNotFound
 	}
 	if err != nil {
-		return bot.Order{}, fmt.Errorf("sqlite: order %s: %w", orderID, err)
+		return bot.Order{}, fmt.Errorf("sqlite: find order: %w", err)
 	}
 	if shopperID == "" || owner != shopperID {
 		return bot.Order{}, bot.ErrOtherShopper
 	}
-	orders, err := s.orders(ctx, `WHERE id = ? AND shopper_id = ?`, orderID, shopperID)
+	orders, err := s.orders(ctx, `WHERE id = ? AND shopper_id = ?`, id, shopperID)
 	if err != nil {
 		return bot.Order{}, err
 	}

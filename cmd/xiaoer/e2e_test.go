@@ -143,6 +143,27 @@ func TestDemoChat(t *testing.T) {
 		}
 	})
 
+	t.Run("a shopper the shop vouches for but never sent us can chat", func(t *testing.T) {
+		c := dial(t, ctx, s.WS, chatclient.Options{Token: token(t, s.Data, "shop-real-42"), Lang: "en"})
+		if c.Hello.Shopper == nil || c.Hello.Shopper.ID != "shop-real-42" {
+			t.Fatalf("hello = %+v", c.Hello)
+		}
+		if r := ask(t, ctx, c, "Where is my order?"); len(r.Cards) != 0 || !strings.Contains(r.Text, "no orders") {
+			t.Errorf("a shopper with no orders got %q %+v", r.Text, r.Cards)
+		}
+	})
+
+	t.Run("order numbers are found whatever their case; a closed window offers a person", func(t *testing.T) {
+		cn := dial(t, ctx, s.WS, chatclient.Options{Token: token(t, s.Data, "demo-cn")})
+		r := ask(t, ctx, cn, "xe2026032255 还能退吗")
+		if len(r.Cards) != 1 || r.Cards[0].OrderID != "XE2026032255" || r.Cards[0].ReturnUntil != "" {
+			t.Fatalf("lower-case order number: %q %+v", r.Text, r.Cards)
+		}
+		if len(r.Suggestions) == 0 || r.Suggestions[len(r.Suggestions)-1] != "转人工" {
+			t.Errorf("closed return window: suggestions %v, want the offer of a person", r.Suggestions)
+		}
+	})
+
 	t.Run("delivered order states its return window", func(t *testing.T) {
 		cn := dial(t, ctx, s.WS, chatclient.Options{Token: token(t, s.Data, "demo-cn")})
 		r := ask(t, ctx, cn, "订单 XE2026050914 能退货吗")
@@ -219,11 +240,8 @@ func TestDemoChat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Send("same-id-1", "退款多久到账"); err != nil {
-			t.Fatal(err)
-		}
-		f, err := c.Next(ctx)
-		if err != nil || f.Type != "ack" || f.Seq != first.Ack.Seq {
+		f, err := c.Resend(ctx, "same-id-1", "退款多久到账")
+		if err != nil || f.Seq != first.Ack.Seq {
 			t.Fatalf("resend: got %+v %v, want the same ack seq %d", f, err, first.Ack.Seq)
 		}
 		// The next thing on the socket is the reply to a new message, not a second reply.
@@ -329,8 +347,8 @@ func TestHandshakeRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherDir := t.TempDir()
-	foreign := token(t, otherDir, "demo-cn") // signed with another shop's secret
+	other, _ := shoptoken.NewSigner([]byte("another-shop-secret-0123456789"), nil)
+	foreign, _ := other.Sign("demo-cn", time.Hour) // signed with another shop's secret
 	tests := []struct {
 		name string
 		opts chatclient.Options
@@ -352,6 +370,37 @@ func TestHandshakeRefusals(t *testing.T) {
 	}
 	if _, err := chatclient.Dial(ctx, s.WS, chatclient.Options{Token: good}); err != nil {
 		t.Errorf("good token refused: %v", err)
+	}
+	// A socket lives no longer than its shopper's token.
+	short, _, err := xiaoer(t, "token", "--data", s.Data, "--shopper", "demo-cn", "--ttl", "2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := chatclient.Dial(ctx, s.WS, chatclient.Options{Token: short})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Next(ctx)
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation {
+		t.Errorf("after the token expired: %v, want close 1008", err)
+	}
+	c.Close()
+
+	// A foreign origin is refused before any work, with a JSON reason.
+	req, _ := http.NewRequest("GET", s.Base+"/ws/chat", nil)
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		var body struct{ Error struct{ Code string } }
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || body.Error.Code != "forbidden_origin" {
+			t.Errorf("foreign origin: %d %+v", resp.StatusCode, body)
+		}
 	}
 	// Compression is never negotiated, even when the client offers it.
 	d := websocket.Dialer{EnableCompression: true}
@@ -529,14 +578,30 @@ func TestCommandLine(t *testing.T) {
 			t.Errorf("xiaoer %q: err %v (exit %d), want a usage error (exit 2)", args, err, exitCode(err))
 		}
 	}
-	// Flags have environment equivalents.
+	// token never invents a secret: a mistyped --data is an error, not a
+	// token no server accepts.
 	dir := t.TempDir()
+	if _, _, err := xiaoer(t, "token", "--data", filepath.Join(dir, "typo"), "--shopper", "s1"); err == nil || !strings.Contains(err.Error(), "xiaoer serve") {
+		t.Errorf("token for a folder without a secret: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "typo")); err == nil {
+		t.Error("token created the mistyped data folder")
+	}
+	if _, _, err := xiaoer(t, "token", "--data", dir, "--shopper", "s1", "--ttl", "48h"); exitCode(err) != 2 {
+		t.Errorf("--ttl 48h: %v, want a usage error", err)
+	}
+	// Flags have environment equivalents: XIAOER_DATA names the folder whose
+	// secret (made by its first start) signs the token.
+	s := startServer(t, dir)
+	s.Stop()
 	env := map[string]string{"XIAOER_DATA": dir}
 	var out strings.Builder
 	if err := run(context.Background(), []string{"token", "--shopper", "s1"}, func(k string) string { return env[k] }, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, secretFile)); err != nil {
+	fileSecret, _ := os.ReadFile(filepath.Join(dir, secretFile))
+	fileSigner, _ := shoptoken.NewSigner([]byte(strings.TrimSpace(string(fileSecret))), nil)
+	if _, err := fileSigner.Verify(strings.TrimSpace(out.String())); err != nil {
 		t.Errorf("XIAOER_DATA was not used for the secret: %v", err)
 	}
 	// XIAOER_SECRET overrides the data folder's secret.
@@ -545,8 +610,6 @@ func TestCommandLine(t *testing.T) {
 	run(context.Background(), []string{"token", "--shopper", "s1"}, func(k string) string { return env[k] }, &out, &out)
 	withEnv := strings.TrimSpace(out.String())
 	envSigner, _ := shoptoken.NewSigner([]byte(env["XIAOER_SECRET"]), nil)
-	fileSecret, _ := os.ReadFile(filepath.Join(dir, secretFile))
-	fileSigner, _ := shoptoken.NewSigner([]byte(strings.TrimSpace(string(fileSecret))), nil)
 	if _, err := envSigner.Verify(withEnv); err != nil {
 		t.Errorf("token made with XIAOER_SECRET does not verify with it: %v", err)
 	}

@@ -14,19 +14,21 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	fs := newFlags("token", stderr)
 	data := dataFlag(fs, getenv)
 	shopper := fs.String("shopper", "", "shopper id the token vouches for (required)")
-	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
+	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid (at most 24h)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *shopper == "" {
 		return usageError{"token needs --shopper ID"}
 	}
-	if *ttl <= 0 {
-		return usageError{"--ttl must be positive"}
+	if *ttl <= 0 || *ttl > shoptoken.MaxTTL {
+		return usageError{fmt.Sprintf("--ttl must be positive and at most %v", shoptoken.MaxTTL)}
 	}
-	secret, err := loadSecret(getenv, *data, true)
+	// Never create a secret here: a token signed with a secret no server
+	// holds (a mistyped --data) would only be refused later, puzzlingly.
+	secret, err := loadSecret(getenv, *data, false)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (start `xiaoer serve --data %s` once to generate the secret, or set XIAOER_SECRET)", err, *data)
 	}
 	s, err := shoptoken.NewSigner(secret, nil)
 	if err != nil {

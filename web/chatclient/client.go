@@ -206,7 +206,28 @@ func (c *Client) Ask(ctx context.Context, text string) (Exchange, error) {
 	return c.AskWithID(ctx, NewClientID(), text)
 }
 
-// AskWithID is Ask with a chosen client id (to test resends).
+// Resend sends a message again with a client id already used and returns
+// its ack. A message the server already answered gets only the ack, so
+// Resend does not wait for a reply.
+func (c *Client) Resend(ctx context.Context, clientID, text string) (Frame, error) {
+	if err := c.Send(clientID, text); err != nil {
+		return Frame{}, err
+	}
+	for {
+		f, err := c.Next(ctx)
+		if err != nil {
+			return Frame{}, fmt.Errorf("chatclient: waiting for the ack of %q: %w", clientID, err)
+		}
+		switch {
+		case f.Type == "ack" && f.ClientID == clientID:
+			return f, nil
+		case f.Type == "error" && f.ClientID == clientID:
+			return f, fmt.Errorf("%w: %s: %s", ErrFrame, f.Code, f.Message)
+		}
+	}
+}
+
+// AskWithID is Ask with a chosen client id, for a message not sent before.
 func (c *Client) AskWithID(ctx context.Context, clientID, text string) (Exchange, error) {
 	var ex Exchange
 	if err := c.Send(clientID, text); err != nil {

@@ -21,6 +21,10 @@ import (
 // MinSecretLen is the shortest secret accepted, in bytes.
 const MinSecretLen = 16
 
+// MaxTTL is the longest lifetime a token may have: Sign refuses longer ones
+// and Verify refuses tokens whose exp is further than this after their iat.
+const MaxTTL = 24 * time.Hour
+
 // Errors returned by Verify. Callers show none of them to the client beyond
 // "invalid token".
 var (
@@ -61,8 +65,8 @@ func (s *Signer) Sign(shopper string, ttl time.Duration) (string, error) {
 	if shopper == "" {
 		return "", errors.New("shoptoken: empty shopper id")
 	}
-	if ttl <= 0 {
-		return "", errors.New("shoptoken: ttl must be positive")
+	if ttl <= 0 || ttl > MaxTTL {
+		return "", fmt.Errorf("shoptoken: ttl must be positive and at most %v", MaxTTL)
 	}
 	now := s.now()
 	payload, err := json.Marshal(Claims{Shopper: shopper, Expires: now.Add(ttl).Unix(), IssuedAt: now.Unix()})
@@ -92,6 +96,9 @@ func (s *Signer) Verify(token string) (Claims, error) {
 		return c, ErrMalformed
 	}
 	if err := json.Unmarshal(payload, &c); err != nil || c.Shopper == "" || c.Expires == 0 {
+		return Claims{}, ErrMalformed
+	}
+	if c.Expires-c.IssuedAt > int64(MaxTTL/time.Second) {
 		return Claims{}, ErrMalformed
 	}
 	if !s.now().Before(time.Unix(c.Expires, 0)) {

@@ -43,6 +43,9 @@ func TestSignVerify(t *testing.T) {
 			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
 		}
 	}
+	if _, err := s.Sign("demo-cn", MaxTTL+time.Second); err == nil {
+		t.Error("signed a token longer than MaxTTL")
+	}
 	now = now.Add(time.Hour)
 	if _, err := s.Verify(tok); !errors.Is(err, ErrExpired) {
 		t.Errorf("at expiry: err = %v, want ErrExpired", err)
