@@ -10,8 +10,87 @@ import (
 	"github.com/xiaoer-cs/xiaoer/bot"
 )
 
+// Shop is a batch of shop data written in one transaction.
+type Shop struct {
+	Products []bot.Product
+	Shoppers []bot.Shopper
+	Orders   []bot.Order
+}
+
+// PutShop creates or replaces products, shoppers (with profiles) and orders
+// in one transaction: all of them are written, or none.
+func (s *Store) PutShop(ctx context.Context, shop Shop) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, p := range shop.Products {
+			if err := s.putProduct(ctx, tx, p); err != nil {
+				return err
+			}
+		}
+		for _, sh := range shop.Shoppers {
+			if err := s.putShopper(ctx, tx, sh); err != nil {
+				return err
+			}
+		}
+		for _, o := range shop.Orders {
+			if err := s.putOrder(ctx, tx, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // PutShopper creates or replaces a shopper and their profile.
 func (s *Store) PutShopper(ctx context.Context, sh bot.Shopper) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.putShopper(ctx, tx, sh) })
+}
+
+// PutProduct creates or replaces a catalog item.
+func (s *Store) PutProduct(ctx context.Context, p bot.Product) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.putProduct(ctx, tx, p) })
+}
+
+// PutOrder creates or replaces an order with its items, status history and
+// tracking events, in one transaction.
+func (s *Store) PutOrder(ctx context.Context, o bot.Order) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.putOrder(ctx, tx, o) })
+}
+
+// inTx runs fn in a write transaction and commits it when fn succeeds.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// ShopperIDs returns the ids of every shopper, ordered.
+func (s *Store) ShopperIDs(ctx context.Context) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id FROM shoppers ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: shopper ids: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite: shopper ids: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) putShopper(ctx context.Context, tx *sql.Tx, sh bot.Shopper) error {
 	if sh.ID == "" {
 		return fmt.Errorf("sqlite: put shopper: empty id")
 	}
@@ -19,11 +98,6 @@ func (s *Store) PutShopper(ctx context.Context, sh bot.Shopper) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: put shopper %s: %w", sh.ID, err)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: put shopper %s: %w", sh.ID, err)
-	}
-	defer tx.Rollback()
 	now := s.stamp()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO shoppers (id, name, lang, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, lang = excluded.lang, updated_at = excluded.updated_at`,
@@ -38,9 +112,6 @@ func (s *Store) PutShopper(ctx context.Context, sh bot.Shopper) error {
 		address = excluded.address, updated_at = excluded.updated_at`,
 		sh.ID, sh.Tier, sh.Points, sh.AgeBand, sh.Occupation, string(interests), sh.Phone, sh.Email, sh.Address, now); err != nil {
 		return fmt.Errorf("sqlite: put profile %s: %w", sh.ID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: put shopper %s: commit: %w", sh.ID, err)
 	}
 	return nil
 }
@@ -66,9 +137,8 @@ func (s *Store) Shopper(ctx context.Context, id string) (bot.Shopper, error) {
 	return sh, nil
 }
 
-// PutProduct creates or replaces a catalog item.
-func (s *Store) PutProduct(ctx context.Context, p bot.Product) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO products (sku, name_zh, name_en, category, price_cents, statutory_exclusion)
+func (s *Store) putProduct(ctx context.Context, tx *sql.Tx, p bot.Product) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO products (sku, name_zh, name_en, category, price_cents, statutory_exclusion)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (sku) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, category = excluded.category,
 		price_cents = excluded.price_cents, statutory_exclusion = excluded.statutory_exclusion`,
@@ -97,14 +167,7 @@ func (s *Store) Products(ctx context.Context) ([]bot.Product, error) {
 	return out, rows.Err()
 }
 
-// PutOrder creates or replaces an order with its items, status history and
-// tracking events, in one transaction.
-func (s *Store) PutOrder(ctx context.Context, o bot.Order) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: put order %s: %w", o.ID, err)
-	}
-	defer tx.Rollback()
+func (s *Store) putOrder(ctx context.Context, tx *sql.Tx, o bot.Order) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM orders WHERE id = ?`, o.ID); err != nil {
 		return fmt.Errorf("sqlite: put order %s: %w", o.ID, err)
 	}
@@ -132,9 +195,6 @@ func (s *Store) PutOrder(ctx context.Context, o bot.Order) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, o.ID, i+1, formatTime(e.At), e.LocationZH, e.LocationEN, e.TextZH, e.TextEN); err != nil {
 			return fmt.Errorf("sqlite: put order %s tracking: %w", o.ID, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: put order %s: commit: %w", o.ID, err)
 	}
 	return nil
 }

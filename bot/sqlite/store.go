@@ -187,16 +187,6 @@ func (s *Store) applyMigration(ctx context.Context, version int, name string) er
 	return nil
 }
 
-// IsEmpty reports whether the database holds no shoppers and no FAQ entries.
-func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
-	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM shoppers) + (SELECT COUNT(*) FROM faq_entries)`).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("sqlite: count rows: %w", err)
-	}
-	return n == 0, nil
-}
-
 // Meta returns a named value from the meta table, "" when unset.
 func (s *Store) Meta(ctx context.Context, key string) (string, error) {
 	var v string

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/xiaoer-cs/xiaoer/bot"
+	"github.com/xiaoer-cs/xiaoer/bot/sqlite"
 	"github.com/xiaoer-cs/xiaoer/knowledge"
 )
 
@@ -63,38 +65,33 @@ type demoOrder struct {
 const demoLoadedKey = "demo_loaded_at"
 
 // loadDemo fills an empty data folder with the demo shop. A folder that
-// holds anything already (an earlier demo, or real data) is left as it is.
+// holds anything else (real data, or a finished demo) is left as it is; a
+// demo load that was cut off (no demo_loaded_at marker, nothing but demo
+// records) is completed. The shop data goes in one transaction, then the
+// FAQ, then the marker, so every step can be repeated safely.
 func loadDemo(ctx context.Context, d *dataFolder, now time.Time, log *slog.Logger) error {
-	empty, err := d.store.IsEmpty(ctx)
+	marker, err := d.store.Meta(ctx, demoLoadedKey)
 	if err != nil {
 		return err
-	}
-	if !empty {
-		log.Info("demo: data folder is not empty, leaving it as it is")
-		return nil
 	}
 	entries, err := knowledge.ReadEntries(bytes.NewReader(demoFAQ), knowledge.FormatJSON)
 	if err != nil {
 		return fmt.Errorf("demo: faq.json: %w", err)
 	}
+	onlyDemo, err := holdsOnlyDemo(ctx, d, entries)
+	if err != nil {
+		return err
+	}
+	if marker != "" || !onlyDemo {
+		log.Info("demo: data folder is not empty, leaving it as it is")
+		return nil
+	}
 	shop, orders, err := parseDemoShop(demoShop, now)
 	if err != nil {
 		return err
 	}
-	for _, p := range shop.Catalog {
-		if err := d.store.PutProduct(ctx, p); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-	}
-	for _, sh := range shop.Shoppers {
-		if err := d.store.PutShopper(ctx, sh); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-	}
-	for _, o := range orders {
-		if err := d.store.PutOrder(ctx, o); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
+	if err := d.store.PutShop(ctx, sqlite.Shop{Products: shop.Catalog, Shoppers: shop.Shoppers, Orders: orders}); err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
 	if err := d.kb.Import(ctx, entries, true); err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -104,6 +101,34 @@ func loadDemo(ctx context.Context, d *dataFolder, now time.Time, log *slog.Logge
 	}
 	log.Info("demo: loaded", "faq_entries", len(entries), "shoppers", len(shop.Shoppers), "orders", len(orders), "products", len(shop.Catalog))
 	return nil
+}
+
+// holdsOnlyDemo reports whether every shopper and FAQ entry in the folder
+// is one of the demo's (true for an empty folder).
+func holdsOnlyDemo(ctx context.Context, d *dataFolder, demoEntries []knowledge.Entry) (bool, error) {
+	ids, err := d.store.ShopperIDs(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		if !slices.Contains(demoShopperIDs, id) {
+			return false, nil
+		}
+	}
+	demo := make(map[string]bool, len(demoEntries))
+	for _, e := range demoEntries {
+		demo[e.ID] = true
+	}
+	have, err := d.kb.Entries(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range have {
+		if !demo[e.ID] {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // parseDemoShop reads shop.json and turns its relative times into times before now.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/xiaoer-cs/xiaoer/bot"
+	"github.com/xiaoer-cs/xiaoer/bot/sqlite"
 	"github.com/xiaoer-cs/xiaoer/web/chatclient"
 	"github.com/xiaoer-cs/xiaoer/web/shoptoken"
 )
@@ -484,6 +487,39 @@ func TestDemoLoadsOnceAndServeStartsEmpty(t *testing.T) {
 		if err := s.Stop(); err != nil {
 			t.Fatal(err)
 		}
+	}
+
+	// A demo load cut off after the shop data (no FAQ, no marker) is
+	// completed by the next --demo start.
+	cut := t.TempDir()
+	d, err := openData(context.Background(), cut, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, orders, _ := parseDemoShop(demoShop, time.Now())
+	var shop demoShopFile
+	json.Unmarshal(demoShop, &shop)
+	if err := d.store.PutShop(context.Background(), sqlite.Shop{Products: shop.Catalog, Shoppers: shop.Shoppers, Orders: orders}); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	s = startServer(t, cut, "--demo")
+	if !strings.Contains(s.Logs.String(), "demo: loaded") {
+		t.Errorf("an interrupted demo load was not completed:\n%s", s.Logs)
+	}
+	s.Stop()
+	// A folder with real data is never touched by --demo.
+	real := t.TempDir()
+	d, err = openData(context.Background(), real, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.store.PutShopper(context.Background(), bot.Shopper{ID: "real-1", Name: "R"})
+	d.Close()
+	s = startServer(t, real, "--demo")
+	s.Stop()
+	if out, _, _ := xiaoer(t, "kb", "export", "--data", real); strings.Count(out, "\n") > 0 {
+		t.Errorf("--demo loaded FAQ into a folder with real data:\n%.200s", out)
 	}
 
 	// Without --demo, a new folder starts empty and answers honestly.
