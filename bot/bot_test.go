@@ -68,7 +68,7 @@ func newFixture(t testing.TB) *fixture {
 	done := make(chan struct{})
 	go func() { b.Run(runCtx); close(done) }()
 	t.Cleanup(func() { stop(); <-done })
-	conv, err := store.OpenConversation(ctx, "v:visitor-fixture", "", "", "en", false)
+	conv, err := store.OpenConversation(ctx, "v:visitor-fixture", "", "", "en")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ func TestRequestIsRecordedOnTheConversation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	conv, err := store.OpenConversation(ctx, "v:visitor-123", "", "", "zh", false)
+	conv, err := store.OpenConversation(ctx, "v:visitor-123", "", "", "zh")
 	if err != nil {
 		t.Fatal(err)
 	}

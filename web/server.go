@@ -75,7 +75,7 @@ func (c *Config) setDefaults() {
 
 // ChatStore is the conversation storage the chat socket needs.
 type ChatStore interface {
-	OpenConversation(ctx context.Context, owner, shopperID, wantID, lang string, resumeLatest bool) (bot.Conversation, error)
+	OpenConversation(ctx context.Context, owner, shopperID, wantID, lang string) (bot.Conversation, error)
 	MessagesAfter(ctx context.Context, conversationID string, after int64, limit int) ([]bot.Message, error)
 }
 

@@ -80,7 +80,7 @@ func (s *Server) handleChat() http.Handler {
 			return
 		}
 		lang := pickLang(q.Get("lang"), id.shopper, r.Header.Get("Accept-Language"))
-		conv, err := s.deps.Chat.OpenConversation(r.Context(), id.owner(), shopperID(id), q.Get("conversation"), lang, false)
+		conv, err := s.deps.Chat.OpenConversation(r.Context(), id.owner(), shopperID(id), q.Get("conversation"), lang)
 		if err != nil {
 			s.log.Error("open conversation", "err", err)
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "the chat service is not available right now")

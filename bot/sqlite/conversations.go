@@ -20,22 +20,12 @@ func newID(prefix string) string {
 }
 
 // OpenConversation returns the conversation a connection should join.
-// It resumes the conversation named wantID when owner owns it, else the
-// owner's most recent conversation when resumeLatest is set, else creates a
-// new one. A wantID owned by someone else is ignored without a word, so ids
-// cannot be probed.
-func (s *Store) OpenConversation(ctx context.Context, owner, shopperID, wantID, lang string, resumeLatest bool) (bot.Conversation, error) {
+// It resumes the conversation named wantID when owner owns it, else
+// creates a new one. A wantID owned by someone else is ignored without a
+// word, so ids cannot be probed.
+func (s *Store) OpenConversation(ctx context.Context, owner, shopperID, wantID, lang string) (bot.Conversation, error) {
 	if wantID != "" {
 		c, err := s.conversation(ctx, "id = ? AND owner = ?", wantID, owner)
-		if err == nil {
-			return c, nil
-		}
-		if !errors.Is(err, bot.ErrNotFound) {
-			return bot.Conversation{}, err
-		}
-	}
-	if resumeLatest {
-		c, err := s.conversation(ctx, "owner = ? ORDER BY updated_at DESC LIMIT 1", owner)
 		if err == nil {
 			return c, nil
 		}

@@ -55,7 +55,7 @@ func TestOpenSettingsAndMigrations(t *testing.T) {
 func TestAppendMessageSeqAndDedupe(t *testing.T) {
 	ctx := context.Background()
 	s := mustOpen(t, filepath.Join(t.TempDir(), "x.db"))
-	c, err := s.OpenConversation(ctx, "v:visitor-1", "", "", "zh", false)
+	c, err := s.OpenConversation(ctx, "v:visitor-1", "", "", "zh")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +93,11 @@ func TestAppendMessageSeqAndDedupe(t *testing.T) {
 		t.Fatalf("MessagesAfter(19) = %d messages, want seqs 20, 21", len(msgs))
 	}
 	// Only the owner resumes a conversation; a stranger gets a new one.
-	resumed, err := s.OpenConversation(ctx, "v:visitor-1", "", c.ID, "zh", false)
+	resumed, err := s.OpenConversation(ctx, "v:visitor-1", "", c.ID, "zh")
 	if err != nil || resumed.ID != c.ID || resumed.LastSeq != 21 {
 		t.Fatalf("owner resume: %+v, %v", resumed, err)
 	}
-	other, err := s.OpenConversation(ctx, "v:visitor-2", "", c.ID, "zh", false)
+	other, err := s.OpenConversation(ctx, "v:visitor-2", "", c.ID, "zh")
 	if err != nil || other.ID == c.ID {
 		t.Fatalf("stranger got conversation %s (err %v), want a new one", other.ID, err)
 	}
