@@ -18,6 +18,10 @@ type Entry struct {
 	Alternates []string `json:"alternates"`
 	Answer     string   `json:"answer"`
 	Category   string   `json:"category"`
+	Tags       []string `json:"tags,omitempty"`
+	// Disabled keeps the entry in the knowledge base but out of search: the
+	// bot never answers with it. The zero value is enabled.
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // Supported locales. An entry with an empty locale matches every locale.
@@ -32,6 +36,8 @@ const (
 	MaxIDLen     = 128  // bytes
 	MaxFieldLen  = 8000 // bytes, for question, each alternate and category
 	MaxAnswerLen = 32000
+	MaxTags      = 32 // tags per entry
+	MaxTagLen    = 64 // bytes per tag
 )
 
 // NormalizeLocale maps the locale spellings people write ("zh", "zh_CN",
@@ -51,10 +57,12 @@ func NormalizeLocale(s string) (string, bool) {
 }
 
 // Normalize returns a copy of e with whitespace trimmed, the locale
-// normalised (when it is a known spelling) and alternates cleaned: empty ones
-// dropped, duplicates (and copies of the question) removed, order kept.
+// normalised (when it is a known spelling), and alternates and tags cleaned:
+// empty ones dropped, duplicates (and alternates copying the question)
+// removed, order kept.
 func (e Entry) Normalize() Entry {
 	out := Entry{
+		Disabled: e.Disabled,
 		ID:       strings.TrimSpace(e.ID),
 		Question: strings.TrimSpace(e.Question),
 		Answer:   strings.TrimSpace(e.Answer),
@@ -64,6 +72,15 @@ func (e Entry) Normalize() Entry {
 		out.Locale = l
 	} else {
 		out.Locale = strings.TrimSpace(e.Locale)
+	}
+	tagSeen := map[string]bool{}
+	for _, t := range e.Tags {
+		t = strings.TrimSpace(t)
+		if t == "" || tagSeen[t] {
+			continue
+		}
+		tagSeen[t] = true
+		out.Tags = append(out.Tags, t)
 	}
 	seen := map[string]bool{out.Question: true}
 	for _, a := range e.Alternates {
@@ -219,6 +236,20 @@ func check(entries []Entry, pos []position) []Problem {
 		}
 		if !utf8.ValidString(e.Answer) {
 			add("answer is not valid UTF-8")
+		}
+		if len(e.Tags) > MaxTags {
+			add("has %d tags, at most %d are allowed", len(e.Tags), MaxTags)
+		}
+		for _, t := range e.Tags {
+			if strings.Contains(t, altSep) {
+				add("tag %q contains %q, which separates tags in CSV", t, altSep)
+			}
+			if len(t) > MaxTagLen {
+				add("tag %q is longer than %d bytes", t, MaxTagLen)
+			}
+			if !utf8.ValidString(t) || strings.IndexFunc(t, unicode.IsControl) >= 0 {
+				add("a tag is not valid UTF-8 text")
+			}
 		}
 		for _, a := range e.Alternates {
 			if strings.Contains(a, altSep) {
