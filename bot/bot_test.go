@@ -55,10 +55,10 @@ func newFixture(t testing.TB) *fixture {
 	}
 	t.Cleanup(func() { ix.Close() })
 	kb := knowledge.NewBase(store, ix, nil)
-	if err := kb.Import(ctx, []knowledge.Entry{
+	if _, err := kb.Import(ctx, []knowledge.Entry{
 		{ID: "refund-time", Locale: "en", Question: "How long does a refund take?", Alternates: []string{"when will I get my money back"}, Answer: "Within 7 days of receiving the return."},
 		{ID: "invoice", Locale: "en", Question: "How do I get an invoice?", Alternates: []string{"I need a receipt for my company"}, Answer: "Request it under My Orders."},
-	}, true); err != nil {
+	}, knowledge.ImportOptions{Replace: true}); err != nil {
 		t.Fatal(err)
 	}
 	pub := &checkingPublisher{t: t, store: store, got: make(chan bot.Event, 100)}

@@ -5,27 +5,113 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 )
 
-// Store is what knowledge needs from storage. The store is the source of
-// truth; the index follows it by revision.
-type Store interface {
-	// Entries returns every entry and the store's current revision.
+// EntryStore keeps entries and their versions. It is the source of truth;
+// the index follows it by revision: a counter bumped by every change.
+type EntryStore interface {
+	// Entries returns every entry that is not deleted (enabled or not) and
+	// the store's current revision.
 	Entries(ctx context.Context) (entries []Entry, rev int64, err error)
-	// SaveEntries upserts entries in one transaction, first deleting every
-	// existing entry when replace is true, and returns the new revision.
-	SaveEntries(ctx context.Context, entries []Entry, replace bool) (rev int64, err error)
+	// SaveEntries saves an import in one transaction: each entry is
+	// created, or updated when its content differs (a new version with
+	// ActionImport, restoring it if it was deleted); with replace, every
+	// other entry is deleted (softly).
+	SaveEntries(ctx context.Context, entries []Entry, replace bool, by string) (SaveResult, error)
+	// PutEntry applies one change (see Change) and returns the entry as
+	// stored and the revision after it. A change that alters nothing makes
+	// no version and returns changed false.
+	PutEntry(ctx context.Context, c Change) (rec Record, rev int64, changed bool, err error)
+	// Record returns one entry, deleted or not, or ErrNotFound.
+	Record(ctx context.Context, id string) (Record, error)
+	// Records lists entries matching f, and how many match in all.
+	Records(ctx context.Context, f EntryFilter) (recs []Record, total int, err error)
+	// Versions returns an entry's versions, newest first, or ErrNotFound.
+	Versions(ctx context.Context, id string) ([]Version, error)
+	// Facets returns the categories and tags in use by entries that are not
+	// deleted, each with its count.
+	Facets(ctx context.Context) (Facets, error)
 }
 
-// Base keeps the index following the store: writes go to the store first,
-// then to the index; Sync repairs the index when it fell behind (a crash
-// between the two, a corrupt index recreated empty).
+// Change is one write to one entry.
+type Change struct {
+	Entry   Entry // normalised and validated
+	Deleted bool
+	Action  string // one of the Action constants
+	By      string // who made it
+	// BaseVersion is the version the change was made from: the write fails
+	// with ErrConflict when the stored entry is at another version. Zero
+	// means the entry must not exist yet (deleted ones count); AnyVersion
+	// skips the check.
+	BaseVersion int
+	From        int // for ActionRollback: the version restored
+}
+
+// AnyVersion as Change.BaseVersion writes over whatever version is stored.
+const AnyVersion = -1
+
+// SaveResult counts what an import did.
+type SaveResult struct {
+	Revision   int64    `json:"revision"`
+	Created    int      `json:"created"`
+	Updated    int      `json:"updated"`
+	Unchanged  int      `json:"unchanged"`
+	Deleted    int      `json:"deleted"`
+	DeletedIDs []string `json:"-"`
+}
+
+// Facets are the categories and tags in use, with how many entries use each.
+type Facets struct {
+	Categories []Facet `json:"categories"`
+	Tags       []Facet `json:"tags"`
+	Locales    []Facet `json:"locales"`
+}
+
+// Facet is one value in use and its count.
+type Facet struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+// GapStore counts the questions the bot did not answer well.
+type GapStore interface {
+	// RecordGap adds one occurrence of a normalised question (text, locale),
+	// reopening it if it was resolved or dismissed.
+	RecordGap(ctx context.Context, text, example string, ev GapEvent) error
+	Gaps(ctx context.Context, f GapFilter) ([]Gap, error)
+	Gap(ctx context.Context, id int64) (Gap, error)
+	// SetGapStatus marks a gap resolved (to an entry) or dismissed, or
+	// reopens it.
+	SetGapStatus(ctx context.Context, id int64, status, entryID, by string) (Gap, error)
+}
+
+// RegressionStore keeps the saved regression set.
+type RegressionStore interface {
+	RegressionCases(ctx context.Context) ([]RegressionCase, error)
+	AddRegressionCase(ctx context.Context, c RegressionCase) (RegressionCase, error)
+	DeleteRegressionCase(ctx context.Context, id int64) error
+}
+
+// Store is everything the knowledge base keeps in storage.
+type Store interface {
+	EntryStore
+	GapStore
+	RegressionStore
+}
+
+// Base is the knowledge base: entries with their versions in the store, the
+// index that follows them, the saved regression set and the gaps report.
+// Writes go to the store first, then to the index, so a search sees a
+// change as soon as the write returns; Sync repairs an index that fell
+// behind (a crash between the two, a corrupt index recreated empty).
 type Base struct {
 	store  Store
 	ix     *Index
 	logger *slog.Logger
+	now    func() time.Time
 
-	mu sync.Mutex // serialises Sync and Import, so the index applies store revisions in order
+	mu sync.Mutex // serialises writes, so the index applies store revisions in order
 }
 
 // NewBase returns a Base over store and ix. A nil logger discards logs.
@@ -33,7 +119,7 @@ func NewBase(store Store, ix *Index, logger *slog.Logger) *Base {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Base{store: store, ix: ix, logger: logger}
+	return &Base{store: store, ix: ix, logger: logger, now: time.Now}
 }
 
 // Sync rebuilds the index from the store when the index's revision differs
@@ -46,6 +132,7 @@ func (b *Base) Sync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("knowledge: sync: store entries: %w", err)
 	}
+	entries = searchable(entries)
 	ixRev, err := b.ix.Revision()
 	if err != nil {
 		return fmt.Errorf("knowledge: sync: %w", err)
@@ -66,38 +153,33 @@ func (b *Base) Sync(ctx context.Context) error {
 	return nil
 }
 
-// Import normalises and validates entries (all-or-nothing; a *FileError
-// lists every problem), saves them to the store (replacing every existing
-// entry when replace is true) and then updates the index. If the index
-// update fails the store still has the entries; the next Sync repairs the
-// index.
-func (b *Base) Import(ctx context.Context, entries []Entry, replace bool) error {
-	entries = Normalize(entries)
-	if err := Validate(entries); err != nil {
-		return err
-	}
+// Reindex rebuilds the whole index from the store (see Index.Rebuild).
+func (b *Base) Reindex(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	rev, err := b.store.SaveEntries(ctx, entries, replace)
+	entries, rev, err := b.store.Entries(ctx)
 	if err != nil {
-		return fmt.Errorf("knowledge: import: save: %w", err)
+		return fmt.Errorf("knowledge: reindex: store entries: %w", err)
 	}
-	// The store has committed: finish the index update even if the caller
-	// goes away, or the index stays behind until the next Sync.
-	ictx := context.WithoutCancel(ctx)
-	if replace {
-		err = b.ix.Rebuild(ictx, entries, rev)
-	} else {
-		err = b.ix.Apply(ictx, entries, nil, rev)
+	if err := b.ix.Rebuild(ctx, Normalize(searchable(entries)), rev); err != nil {
+		return fmt.Errorf("knowledge: reindex: %w", err)
 	}
-	if err != nil {
-		return fmt.Errorf("knowledge: import: saved revision %d but the index update failed (Sync repairs it): %w", rev, err)
-	}
-	b.logger.Info("knowledge: imported entries", "entries", len(entries), "replace", replace, "revision", rev)
 	return nil
 }
 
-// Entries returns every entry, from the store.
+// searchable returns the entries search may answer with: the enabled ones.
+func searchable(entries []Entry) []Entry {
+	out := make([]Entry, 0, len(entries))
+	for _, e := range entries {
+		if !e.Disabled {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Entries returns every entry that is not deleted, enabled or not, from
+// the store.
 func (b *Base) Entries(ctx context.Context) ([]Entry, error) {
 	entries, _, err := b.store.Entries(ctx)
 	if err != nil {
@@ -109,4 +191,13 @@ func (b *Base) Entries(ctx context.Context) ([]Entry, error) {
 // Search searches the index (see Index.Search).
 func (b *Base) Search(ctx context.Context, q string, opts SearchOptions) (Result, error) {
 	return b.ix.Search(ctx, q, opts)
+}
+
+// Facets returns the categories, tags and locales in use.
+func (b *Base) Facets(ctx context.Context) (Facets, error) {
+	f, err := b.store.Facets(ctx)
+	if err != nil {
+		return Facets{}, fmt.Errorf("knowledge: facets: %w", err)
+	}
+	return f, nil
 }

@@ -7,14 +7,14 @@ import (
 	"testing"
 )
 
-// fakeStore is a Store with function fields; nil fields use the in-memory
-// behaviour below.
+// fakeStore is a Store whose Entries answers from memory (or EntriesFn);
+// its other methods are not used by the tests that take it.
 type fakeStore struct {
+	Store
 	entries []Entry
 	rev     int64
 
-	EntriesFn     func(ctx context.Context) ([]Entry, int64, error)
-	SaveEntriesFn func(ctx context.Context, entries []Entry, replace bool) (int64, error)
+	EntriesFn func(ctx context.Context) ([]Entry, int64, error)
 }
 
 func (s *fakeStore) Entries(ctx context.Context) ([]Entry, int64, error) {
@@ -22,28 +22,6 @@ func (s *fakeStore) Entries(ctx context.Context) ([]Entry, int64, error) {
 		return s.EntriesFn(ctx)
 	}
 	return append([]Entry(nil), s.entries...), s.rev, nil
-}
-
-func (s *fakeStore) SaveEntries(ctx context.Context, entries []Entry, replace bool) (int64, error) {
-	if s.SaveEntriesFn != nil {
-		return s.SaveEntriesFn(ctx, entries, replace)
-	}
-	if replace {
-		s.entries = nil
-	}
-	for _, e := range entries {
-		found := false
-		for i := range s.entries {
-			if s.entries[i].ID == e.ID {
-				s.entries[i], found = e, true
-			}
-		}
-		if !found {
-			s.entries = append(s.entries, e)
-		}
-	}
-	s.rev++
-	return s.rev, nil
 }
 
 func TestBaseSync(t *testing.T) {
@@ -100,59 +78,5 @@ func TestBaseSyncStoreError(t *testing.T) {
 	b := NewBase(&fakeStore{EntriesFn: func(context.Context) ([]Entry, int64, error) { return nil, 0, boom }}, ix, nil)
 	if err := b.Sync(context.Background()); !errors.Is(err, boom) {
 		t.Errorf("Sync = %v, want it to wrap %v", err, boom)
-	}
-}
-
-func TestBaseImport(t *testing.T) {
-	ctx := context.Background()
-	store := &fakeStore{}
-	ix := mustOpen(t, filepath.Join(t.TempDir(), "index"))
-	b := NewBase(store, ix, nil)
-
-	// Invalid input stores nothing.
-	err := b.Import(ctx, []Entry{{ID: "x", Question: ""}}, false)
-	var fe *FileError
-	if !errors.As(err, &fe) {
-		t.Fatalf("Import invalid = %v, want *FileError", err)
-	}
-	if store.rev != 0 {
-		t.Fatalf("invalid import reached the store")
-	}
-
-	steps := []struct {
-		name      string
-		entries   []Entry
-		replace   bool
-		wantCount int
-		q         string
-		wantTop   string
-	}{
-		{"first import", testEntries, false, len(testEntries), "如何申请七天无理由退货", "ret-7day"},
-		{"upsert", []Entry{{ID: "new", Locale: "en", Question: "Do you sell gift cards?", Answer: "Yes"}}, false, len(testEntries) + 1, "gift cards", "new"},
-		{"replace", []Entry{{ID: "solo", Locale: " EN ", Question: "  Where is my parcel? "}}, true, 1, "parcel", "solo"},
-	}
-	for _, s := range steps {
-		if err := b.Import(ctx, s.entries, s.replace); err != nil {
-			t.Fatalf("%s: Import: %v", s.name, err)
-		}
-		got, err := b.Entries(ctx)
-		if err != nil || len(got) != s.wantCount {
-			t.Fatalf("%s: Entries = %d, %v; want %d", s.name, len(got), err, s.wantCount)
-		}
-		if n, _ := ix.DocCount(); n != s.wantCount {
-			t.Errorf("%s: index has %d entries, want %d", s.name, n, s.wantCount)
-		}
-		if rev, _ := ix.Revision(); rev != store.rev {
-			t.Errorf("%s: index revision %d, store %d", s.name, rev, store.rev)
-		}
-		res, err := b.Search(ctx, s.q, SearchOptions{})
-		if err != nil || len(res.Hits) == 0 || res.Hits[0].ID != s.wantTop {
-			t.Errorf("%s: Search(%q) = %v, %v; want %q first", s.name, s.q, ids(res.Hits), err, s.wantTop)
-		}
-	}
-	// Import stores normalised entries.
-	got, _ := b.Entries(ctx)
-	if got[0].Locale != "en" || got[0].Question != "Where is my parcel?" {
-		t.Errorf("stored entry = %#v, want it normalised", got[0])
 	}
 }

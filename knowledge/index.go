@@ -105,6 +105,21 @@ func openIndex(dir string, logger *slog.Logger, cfg indexConfig) (*Index, error)
 	return ix.recreate()
 }
 
+// newMemIndex returns an empty index held in memory with the same mapping
+// and configuration as ix, for trying out a change (an import against the
+// regression set) without touching the index on disk.
+func (ix *Index) newMemIndex() (*Index, error) {
+	m, err := newMapping(ix.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("knowledge: memory index: mapping: %w", err)
+	}
+	idx, err := bleve.NewMemOnly(m)
+	if err != nil {
+		return nil, fmt.Errorf("knowledge: memory index: %w", err)
+	}
+	return &Index{dir: "(memory)", logger: ix.logger, cfg: ix.cfg, analyzer: m.AnalyzerNamed(ix.cfg.Analyzer), idx: idx}, nil
+}
+
 func (ix *Index) recreate() (*Index, error) {
 	if err := os.RemoveAll(ix.dir); err != nil {
 		return nil, fmt.Errorf("knowledge: remove corrupt index %s: %w", ix.dir, err)
@@ -326,8 +341,16 @@ func toDoc(e Entry) map[string]any {
 		fieldPhrasings:  append([]string{e.Question}, alts...),
 		fieldCategory:   e.Category,
 		fieldLocale:     loc,
+		fieldTags:       nonNilStrings(e.Tags),
 		fieldEntry:      string(js),
 	}
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // fromStored decodes the entry JSON stored with a hit.

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"io/fs"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -47,8 +49,9 @@ func TestOpenSettingsAndMigrations(t *testing.T) {
 	}
 	var n int
 	s2.read.QueryRow("SELECT COUNT(*) FROM schema_migrations").Scan(&n)
-	if n != 1 {
-		t.Errorf("schema_migrations has %d rows, want 1", n)
+	files, _ := fs.Glob(migrationFiles, "migrations/*.sql")
+	if n != len(files) || n < 2 {
+		t.Errorf("schema_migrations has %d rows, want one per migration file (%d)", n, len(files))
 	}
 }
 
@@ -150,14 +153,55 @@ func TestEntriesRevision(t *testing.T) {
 		t.Fatalf("empty store: rev %d, err %v", rev, err)
 	}
 	e := knowledge.Entry{ID: "a", Locale: "en", Question: "q?", Alternates: []string{"q1", "q2"}, Answer: "a."}
-	if rev, err = s.SaveEntries(ctx, []knowledge.Entry{e, {ID: "b", Question: "b?"}}, false); err != nil || rev != 1 {
-		t.Fatalf("save: rev %d, err %v", rev, err)
+	if res, err := s.SaveEntries(ctx, []knowledge.Entry{e, {ID: "b", Question: "b?"}}, false, "t"); err != nil || res.Revision != 1 || res.Created != 2 {
+		t.Fatalf("save: %+v, err %v", res, err)
 	}
-	if rev, err = s.SaveEntries(ctx, []knowledge.Entry{{ID: "c", Question: "c?"}}, true); err != nil || rev != 2 {
-		t.Fatalf("replace: rev %d, err %v", rev, err)
+	if res, err := s.SaveEntries(ctx, []knowledge.Entry{e, {ID: "b", Question: "b?"}}, false, "t"); err != nil || res.Revision != 1 || res.Unchanged != 2 {
+		t.Fatalf("save again: %+v, err %v; want nothing changed and the revision kept", res, err)
+	}
+	if res, err := s.SaveEntries(ctx, []knowledge.Entry{{ID: "c", Question: "c?"}}, true, "t"); err != nil || res.Revision != 2 || res.Deleted != 2 {
+		t.Fatalf("replace: %+v, err %v", res, err)
 	}
 	got, rev, err := s.Entries(ctx)
 	if err != nil || rev != 2 || len(got) != 1 || got[0].ID != "c" {
 		t.Fatalf("after replace: %+v rev %d err %v", got, rev, err)
+	}
+}
+
+// TestMigrateKeepsExistingEntries opens a database made by the first
+// release (migration 0001 only, with an FAQ entry) and checks that the
+// entry survives the knowledge-base migration with a first version.
+func TestMigrateKeepsExistingEntries(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := migrationFiles.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		string(first),
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
+		`INSERT INTO schema_migrations VALUES (1, 'migrations/0001_init.sql', '2026-11-01T00:00:00Z')`,
+		`INSERT INTO faq_entries (id, locale, question, alternates, answer, category, updated_at)
+		 VALUES ('old', 'en', 'Old question?', '["old alt"]', 'Old answer.', 'misc', '2026-11-02T00:00:00Z')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%.40s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s := mustOpen(t, path)
+	rec, err := s.Record(ctx, "old")
+	if err != nil || rec.Version != 1 || rec.Deleted || rec.Disabled || rec.CreatedAt.IsZero() {
+		t.Fatalf("migrated entry = %+v, %v", rec, err)
+	}
+	vs, err := s.Versions(ctx, "old")
+	if err != nil || len(vs) != 1 || vs[0].Action != "create" || vs[0].Entry.Alternates[0] != "old alt" {
+		t.Fatalf("migrated history = %+v, %v", vs, err)
 	}
 }

@@ -93,7 +93,7 @@ func loadDemo(ctx context.Context, d *dataFolder, now time.Time, log *slog.Logge
 	if err := d.store.PutShop(ctx, sqlite.Shop{Products: shop.Catalog, Shoppers: shop.Shoppers, Orders: orders}); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	if err := d.kb.Import(ctx, entries, true); err != nil {
+	if _, err := d.kb.Import(ctx, entries, knowledge.ImportOptions{Replace: true, By: "demo", SkipRegression: true}); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	if err := d.store.SetMeta(ctx, demoLoadedKey, now.UTC().Format(time.RFC3339)); err != nil {

@@ -18,7 +18,10 @@ import (
 func runKBImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("kb import", stderr)
 	data := dataFlag(fs, getenv)
-	replace := fs.Bool("replace", false, "drop every existing entry before importing")
+	replace := fs.Bool("replace", false, "delete every existing entry the file does not contain (softly: restorable from the admin page)")
+	dryRun := fs.Bool("dry-run", false, "check the file and the saved regression set, say what would change, write nothing")
+	force := fs.Bool("force", false, "import even if the saved regression set gets worse")
+	by := fs.String("by", "cli", "who imports, recorded in each entry's history")
 	format := fs.String("format", "", "csv or json (default: by the file's extension)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -49,7 +52,20 @@ func runKBImport(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("kb import: %w", err)
 	}
 	defer d.Close()
-	if err := d.kb.Import(ctx, entries, *replace); err != nil {
+	rep, err := d.kb.Import(ctx, entries, knowledge.ImportOptions{Replace: *replace, By: *by, DryRun: *dryRun, SkipRegression: *force})
+	if re, ok := knowledge.IsRegression(err); ok {
+		fmt.Fprintf(stderr, "the saved regression set gets worse: hit@1 %.3f -> %.3f, out-of-scope declined %.3f -> %.3f\n",
+			re.Before.Hit1, re.After.Hit1, re.Before.OOSDeclined, re.After.OOSDeclined)
+		for _, f := range re.NewFailures {
+			want := f.Case.ExpectedID
+			if want == "" {
+				want = "(decline)"
+			}
+			fmt.Fprintf(stderr, "  %q: want %s, got %q (confidence %.2f)\n", f.Case.Query, want, f.GotID, f.Confidence)
+		}
+		return fmt.Errorf("kb import: %s: nothing was imported: the regression set gets worse (fix the file or the set, or pass --force)", path)
+	}
+	if err != nil {
 		return fmt.Errorf("kb import: %w", err)
 	}
 	all, err := d.kb.Entries(ctx)
@@ -57,10 +73,15 @@ func runKBImport(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("kb import: %w", err)
 	}
 	verb := "imported"
-	if *replace {
-		verb = "imported (replacing the previous entries)"
+	if *dryRun {
+		verb = "dry run: would import"
 	}
-	fmt.Fprintf(stdout, "%s %d entries from %s into %s; the knowledge base now has %d entries\n", verb, len(entries), path, *data, len(all))
+	fmt.Fprintf(stdout, "%s %d entries from %s into %s: %d created, %d updated, %d unchanged, %d deleted; the knowledge base has %d entries\n",
+		verb, len(entries), path, *data, rep.Created, rep.Updated, rep.Unchanged, rep.Deleted, len(all))
+	if rep.After != nil {
+		fmt.Fprintf(stdout, "regression set: %d cases, hit@1 %.3f -> %.3f, out-of-scope declined %.3f -> %.3f\n",
+			rep.After.Cases, rep.Before.Hit1, rep.After.Hit1, rep.Before.OOSDeclined, rep.After.OOSDeclined)
+	}
 	return nil
 }
 
