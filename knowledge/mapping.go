@@ -22,6 +22,7 @@ const (
 	fieldPhrasings  = "phrasings" // question + alternates, indexed only: its dictionary gives document frequencies for Confidence
 	fieldCategory   = "category"
 	fieldLocale     = "locale"
+	fieldTags       = "tags"
 	fieldEntry      = "entry" // the entry as JSON, stored only
 )
 
@@ -101,7 +102,7 @@ func defaultConfig() indexConfig {
 
 // schemaVersion changes whenever the document mapping changes in a way that
 // needs a reindex; an index with another version is recreated on open.
-const schemaVersion = 1
+const schemaVersion = 2
 
 func (c indexConfig) schema() string {
 	return fmt.Sprintf("v%d/%s", schemaVersion, c.Analyzer)
@@ -185,6 +186,7 @@ func newMapping(c indexConfig) (*mapping.IndexMappingImpl, error) {
 	doc.AddFieldMappingsAt(fieldPhrasings, text())
 	doc.AddFieldMappingsAt(fieldCategory, kw())
 	doc.AddFieldMappingsAt(fieldLocale, kw())
+	doc.AddFieldMappingsAt(fieldTags, kw())
 	doc.AddFieldMappingsAt(fieldEntry, stored)
 
 	m.DefaultMapping = doc

@@ -48,6 +48,10 @@ type SearchOptions struct {
 	// Threshold is the confidence the top hit needs for Result.Answerable;
 	// zero means DefaultThreshold.
 	Threshold float64
+	// Category restricts the search to entries of that category; "" = all.
+	Category string
+	// Tags restricts the search to entries that have every one of these tags.
+	Tags []string
 }
 
 // Search finds the entries that best match q.
@@ -117,8 +121,8 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 		mq.SetBoost(f.boost)
 		bq.AddShould(mq)
 	}
-	if locale != LocaleAny {
-		bq.AddFilter(bleve.NewDisjunctionQuery(termQuery(fieldLocale, locale), termQuery(fieldLocale, localeAnyKey)))
+	if f := filterQuery(locale, opts); f != nil {
+		bq.AddFilter(f) // (AddFilter keeps only the last query it is given)
 	}
 	req := bleve.NewSearchRequestOptions(bq, max(limit, ix.cfg.RerankDepth), 0, false)
 	req.Fields = []string{fieldEntry}
@@ -165,6 +169,30 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 	}
 	res.Answerable = res.Hits[0].Confidence >= threshold
 	return res, nil
+}
+
+// filterQuery restricts a search to the locale (and entries for any
+// locale), the category and every tag asked for; nil when nothing is asked.
+func filterQuery(locale string, opts SearchOptions) query.Query {
+	var fs []query.Query
+	if locale != LocaleAny {
+		fs = append(fs, bleve.NewDisjunctionQuery(termQuery(fieldLocale, locale), termQuery(fieldLocale, localeAnyKey)))
+	}
+	if opts.Category != "" {
+		fs = append(fs, termQuery(fieldCategory, opts.Category))
+	}
+	for _, tag := range opts.Tags {
+		if tag != "" {
+			fs = append(fs, termQuery(fieldTags, tag))
+		}
+	}
+	switch len(fs) {
+	case 0:
+		return nil
+	case 1:
+		return fs[0]
+	}
+	return bleve.NewConjunctionQuery(fs...)
 }
 
 func termQuery(field, term string) query.Query {
