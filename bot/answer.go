@@ -12,6 +12,10 @@ import (
 type reply struct {
 	Message
 	lang string
+	// bestID and bestConfidence are the best knowledge candidate of an
+	// unsure reply, recorded with the gap.
+	bestID         string
+	bestConfidence float64
 }
 
 // suggestionFloor is the confidence a knowledge hit needs to be offered as a
@@ -108,6 +112,9 @@ func (b *Bot) search(ctx context.Context, q, lang string) (knowledge.Result, err
 // have meant, and the offer of a person.
 func (b *Bot) unsure(r reply, res knowledge.Result) reply {
 	r.Intent = IntentUnsure
+	if len(res.Hits) > 0 {
+		r.bestID, r.bestConfidence = res.Hits[0].ID, res.Hits[0].Confidence
+	}
 	seen := map[string]bool{}
 	for _, h := range res.Hits {
 		if len(r.Suggestions) == 3 {

@@ -25,6 +25,12 @@ type Conversations interface {
 	SaveFeedback(ctx context.Context, conversationID, messageID string, helpful bool) error
 	// SaveRating records the conversation's rating.
 	SaveRating(ctx context.Context, conversationID string, score int, comment string) error
+	// QuestionFor returns the bot message messageID and the shopper message
+	// it replied to, or ErrNotFound.
+	QuestionFor(ctx context.Context, conversationID, messageID string) (question, reply Message, err error)
+	// LastQuestion returns the latest shopper message the bot answered from
+	// the knowledge base (or was unsure about) and that reply, or ErrNotFound.
+	LastQuestion(ctx context.Context, conversationID string) (question, reply Message, err error)
 }
 
 // Orders gives the bot a shopper's own orders, and never anyone else's.
@@ -39,6 +45,12 @@ type Orders interface {
 // Retriever finds knowledge entries for a question.
 type Retriever interface {
 	Search(ctx context.Context, q string, opts knowledge.SearchOptions) (knowledge.Result, error)
+}
+
+// GapRecorder counts the questions the bot did not answer well (no
+// confident answer, a thumbs-down, a handoff), for ops to fill the gaps.
+type GapRecorder interface {
+	RecordGap(ctx context.Context, ev knowledge.GapEvent) error
 }
 
 // Handoff asks for a person to take a conversation over.
@@ -129,6 +141,17 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Deps are the services the bot calls.
+type Deps struct {
+	Conversations Conversations
+	Orders        Orders
+	Knowledge     Retriever
+	// Gaps records unanswered questions; nil records nothing.
+	Gaps    GapRecorder
+	Handoff Handoff
+	Publish Publisher
+}
+
 // Bot answers shopper turns from the knowledge base and the shopper's own
 // orders. Without an LLM it answers through fixed, bilingual templates.
 type Bot struct {
@@ -136,6 +159,7 @@ type Bot struct {
 	convs   Conversations
 	orders  Orders
 	kb      Retriever
+	gaps    GapRecorder
 	handoff Handoff
 	pub     Publisher
 	log     *slog.Logger
@@ -146,7 +170,7 @@ type Bot struct {
 }
 
 // New returns a Bot. Run must be called for it to answer.
-func New(cfg Config, convs Conversations, orders Orders, kb Retriever, handoff Handoff, pub Publisher, log *slog.Logger) *Bot {
+func New(cfg Config, deps Deps, log *slog.Logger) *Bot {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8
 	}
@@ -159,7 +183,8 @@ func New(cfg Config, convs Conversations, orders Orders, kb Retriever, handoff H
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	b := &Bot{cfg: cfg, convs: convs, orders: orders, kb: kb, handoff: handoff, pub: pub, log: log}
+	b := &Bot{cfg: cfg, convs: deps.Conversations, orders: deps.Orders, kb: deps.Knowledge, gaps: deps.Gaps,
+		handoff: deps.Handoff, pub: deps.Publish, log: log}
 	b.queues = make([]chan Turn, cfg.Workers)
 	for i := range b.queues {
 		b.queues[i] = make(chan Turn, cfg.QueueLen)
@@ -232,12 +257,18 @@ func (b *Bot) turn(ctx context.Context, t Turn, log *slog.Logger) error {
 			b.pub.Publish(t.ConversationID, Event{Type: EventError, Code: "not_found", Text: "no such message in this conversation"})
 			return nil
 		}
+		if err == nil && !t.Feedback.Helpful {
+			q, reply, qerr := b.convs.QuestionFor(ctx, t.ConversationID, t.Feedback.MessageID)
+			if qerr == nil && (reply.Intent == IntentFAQ || reply.Intent == IntentUnsure) {
+				b.recordGap(ctx, log, q.Text, knowledge.GapThumbsDown, firstSource(reply), 0)
+			}
+		}
 		return err
 	case t.Rating != nil:
 		return b.convs.SaveRating(ctx, t.ConversationID, t.Rating.Score, t.Rating.Comment)
 	}
 	if t.Handoff && t.Text == "" {
-		return b.requestHandoff(ctx, t, langOr(t.Lang), TriggerButton, "")
+		return b.requestHandoff(ctx, t, langOr(t.Lang), TriggerButton, "", log)
 	}
 	shopperMsg, dup, err := b.convs.AppendMessage(ctx, Message{
 		ConversationID: t.ConversationID, Role: RoleShopper, Text: t.Text, ClientID: t.ClientID,
@@ -263,7 +294,10 @@ func (b *Bot) turn(ctx context.Context, t Turn, log *slog.Logger) error {
 		return err
 	}
 	if handoffTrigger != "" {
-		return b.requestHandoff(ctx, t, reply.lang, handoffTrigger, t.ClientID)
+		return b.requestHandoff(ctx, t, reply.lang, handoffTrigger, t.ClientID, log)
+	}
+	if reply.Intent == IntentUnsure {
+		b.recordGap(ctx, log, t.Text, knowledge.GapUnanswered, reply.bestID, reply.bestConfidence)
 	}
 	return b.send(ctx, t.ConversationID, reply.Message)
 }
@@ -283,10 +317,16 @@ func (b *Bot) send(ctx context.Context, conversationID string, m Message) error 
 }
 
 // requestHandoff asks for a person and tells the shopper what happens next.
-func (b *Bot) requestHandoff(ctx context.Context, t Turn, lang, trigger, replyTo string) error {
+// The shopper's last knowledge question counts as a gap: it ended in a handoff.
+func (b *Bot) requestHandoff(ctx context.Context, t Turn, lang, trigger, replyTo string, log *slog.Logger) error {
 	st, err := b.handoff.Request(ctx, t.ConversationID, trigger)
 	if err != nil {
 		return fmt.Errorf("request handoff: %w", err)
+	}
+	if q, reply, err := b.convs.LastQuestion(ctx, t.ConversationID); err == nil {
+		b.recordGap(ctx, log, q.Text, knowledge.GapHandoff, firstSource(reply), 0)
+	} else if !errors.Is(err, ErrNotFound) {
+		log.Warn("find the question before a handoff", "err", err)
 	}
 	b.log.Info("handoff requested", "conversation", t.ConversationID, "trigger", trigger, "status", st.Status)
 	msg := Message{Role: RoleSystem, ReplyTo: replyTo, Intent: IntentHandoff}
@@ -303,6 +343,36 @@ func (b *Bot) requestHandoff(ctx context.Context, t Turn, lang, trigger, replyTo
 	}
 	b.pub.Publish(t.ConversationID, Event{Type: EventHandoff, Handoff: &st})
 	return nil
+}
+
+// recordGap counts a question the bot did not answer well, with the best
+// candidate entry the search found. A failure is logged, never the turn's:
+// the shopper still gets the reply.
+func (b *Bot) recordGap(ctx context.Context, log *slog.Logger, question, reason, bestID string, bestConfidence float64) {
+	if b.gaps == nil || question == "" {
+		return
+	}
+	ev := knowledge.GapEvent{Question: question, Locale: localeOf(detectLang(question, "")), Reason: reason,
+		BestID: bestID, BestConfidence: bestConfidence, At: b.cfg.Now()}
+	if err := b.gaps.RecordGap(ctx, ev); err != nil {
+		log.Warn("record a knowledge gap", "reason", reason, "err", err)
+	}
+}
+
+// firstSource is the id of the reply's first source, or "".
+func firstSource(m Message) string {
+	if len(m.Sources) > 0 {
+		return m.Sources[0].ID
+	}
+	return ""
+}
+
+// localeOf maps the bot's language ("zh" or "en") to a knowledge locale.
+func localeOf(lang string) string {
+	if lang == "en" {
+		return knowledge.LocaleEN
+	}
+	return knowledge.LocaleZH
 }
 
 func langOr(l string) string {

@@ -34,6 +34,7 @@ func (p *checkingPublisher) Publish(conv string, ev bot.Event) {
 }
 
 type fixture struct {
+	kb    *knowledge.Base
 	store *sqlite.Store
 	bot   *bot.Bot
 	pub   *checkingPublisher
@@ -63,7 +64,8 @@ func newFixture(t testing.TB) *fixture {
 	}
 	pub := &checkingPublisher{t: t, store: store, got: make(chan bot.Event, 100)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	b := bot.New(bot.Config{Workers: 2}, store, store, kb, handoff.NewDesk(store), pub, log)
+	b := bot.New(bot.Config{Workers: 2}, bot.Deps{Conversations: store, Orders: store, Knowledge: kb, Gaps: kb,
+		Handoff: handoff.NewDesk(store), Publish: pub}, log)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { b.Run(runCtx); close(done) }()
@@ -72,7 +74,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{store: store, bot: b, pub: pub, conv: conv}
+	return &fixture{kb: kb, store: store, bot: b, pub: pub, conv: conv}
 }
 
 // next returns the next event of the given type.
@@ -144,6 +146,74 @@ func TestResendAfterALostReplyIsAnsweredOnce(t *testing.T) {
 	}
 	if replies != 1 {
 		t.Fatalf("stored %d replies to k1, want exactly one", replies)
+	}
+}
+
+// replyTo submits a turn and returns the bot's (or system's) reply to it.
+func (f *fixture) replyTo(t *testing.T, turn bot.Turn) *bot.Message {
+	t.Helper()
+	turn.ConversationID, turn.Lang = f.conv.ID, "en"
+	if err := f.bot.Submit(turn); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev := f.next(t, bot.EventMessage)
+		if ev.Message.Role != bot.RoleShopper && (ev.Message.ReplyTo == turn.ClientID || turn.ClientID == "") {
+			return ev.Message
+		}
+	}
+}
+
+func TestGapsRecordedForUnsureThumbsDownAndHandoff(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	gap := func(text string) knowledge.Gap {
+		t.Helper()
+		gs, err := f.kb.Gaps(ctx, knowledge.GapFilter{Status: "all"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range gs {
+			if g.Text == text {
+				return g
+			}
+		}
+		return knowledge.Gap{}
+	}
+
+	// No confident answer: counted as unanswered.
+	unsure := f.replyTo(t, bot.Turn{ClientID: "u1", Text: "Do you sell telescopes for my phone 13812345678?"})
+	if unsure.Intent != bot.IntentUnsure {
+		t.Fatalf("reply intent %q, want unsure", unsure.Intent)
+	}
+	g := gap("do you sell telescopes for my phone [number]")
+	if g.Count != 1 || g.Unanswered != 1 || g.Locale != "en" {
+		t.Errorf("unsure gap = %+v, want counted once as unanswered, the number masked", g)
+	}
+
+	// A thumbs-down on an answer counts its question, with the answer's entry as the best candidate.
+	answered := f.replyTo(t, bot.Turn{ClientID: "a1", Text: "How do I get an invoice?"})
+	if answered.Intent != bot.IntentFAQ {
+		t.Fatalf("reply intent %q, want faq", answered.Intent)
+	}
+	if err := f.bot.Submit(bot.Turn{ConversationID: f.conv.ID, Feedback: &bot.Feedback{MessageID: answered.ID, Helpful: false}}); err != nil {
+		t.Fatal(err)
+	}
+	// A thumbs-up is not a gap.
+	if err := f.bot.Submit(bot.Turn{ConversationID: f.conv.ID, Feedback: &bot.Feedback{MessageID: unsure.ID, Helpful: true}}); err != nil {
+		t.Fatal(err)
+	}
+	// Asking for a person counts the last question, as ended in a handoff.
+	f.replyTo(t, bot.Turn{ClientID: "h1", Text: "talk to a person"})
+	g = gap("how do i get an invoice")
+	if g.ThumbsDown != 1 || g.Handoff != 1 || g.Count != 2 || g.BestID != "invoice" {
+		t.Errorf("invoice gap = %+v, want one thumbs-down and one handoff with best candidate invoice", g)
+	}
+	if g := gap("talk to a person"); g.Count != 0 {
+		t.Errorf("the handoff request itself was counted as a gap: %+v", g)
+	}
+	if g := gap("do you sell telescopes for my phone [number]"); g.Count != 1 {
+		t.Errorf("a thumbs-up changed a gap: %+v", g)
 	}
 }
 

@@ -250,3 +250,33 @@ func (s *Store) HandoffState(ctx context.Context, conversationID string) (status
 	}
 	return status, trigger, nil
 }
+
+// QuestionFor returns the bot message messageID of the conversation and the
+// shopper message it replied to, or bot.ErrNotFound.
+func (s *Store) QuestionFor(ctx context.Context, conversationID, messageID string) (question, reply bot.Message, err error) {
+	reply, err = scanMessage(s.read.QueryRowContext(ctx, selectMessage+` WHERE conversation_id = ? AND id = ? AND role <> 'shopper'`,
+		conversationID, messageID))
+	if err != nil {
+		return question, reply, err
+	}
+	if reply.ReplyTo == "" {
+		return question, reply, bot.ErrNotFound
+	}
+	question, err = scanMessage(s.read.QueryRowContext(ctx, selectMessage+` WHERE conversation_id = ? AND client_id = ? AND role = 'shopper'`,
+		conversationID, reply.ReplyTo))
+	return question, reply, err
+}
+
+// LastQuestion returns the latest shopper message of the conversation that
+// the bot answered from the knowledge base or was unsure about, with that
+// reply, or bot.ErrNotFound.
+func (s *Store) LastQuestion(ctx context.Context, conversationID string) (question, reply bot.Message, err error) {
+	reply, err = scanMessage(s.read.QueryRowContext(ctx, selectMessage+` WHERE conversation_id = ? AND role = 'bot'
+		AND intent IN (?, ?) AND reply_to <> '' ORDER BY seq DESC LIMIT 1`, conversationID, bot.IntentFAQ, bot.IntentUnsure))
+	if err != nil {
+		return question, reply, err
+	}
+	question, err = scanMessage(s.read.QueryRowContext(ctx, selectMessage+` WHERE conversation_id = ? AND client_id = ? AND role = 'shopper'`,
+		conversationID, reply.ReplyTo))
+	return question, reply, err
+}

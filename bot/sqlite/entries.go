@@ -20,9 +20,7 @@ const kbRevisionKey = "kb_revision"
 // entryColumns are the columns scanEntry reads, in order.
 const entryColumns = `id, locale, question, alternates, answer, category, tags, disabled, version, updated_by, updated_at, created_at, deleted_at`
 
-type scanner interface{ Scan(dest ...any) error }
-
-func scanEntry(row scanner) (knowledge.Record, error) {
+func scanEntry(row rowScanner) (knowledge.Record, error) {
 	var (
 		r                             knowledge.Record
 		alts, tags, upd, crt, deleted string

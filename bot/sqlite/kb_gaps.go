@@ -13,7 +13,7 @@ import (
 const gapColumns = `id, text, locale, example, count, unanswered, thumbs_down, handoff, first_seen, last_seen,
 	best_id, best_confidence, status, resolved_to, resolved_by, resolved_at`
 
-func scanGap(row scanner) (knowledge.Gap, error) {
+func scanGap(row rowScanner) (knowledge.Gap, error) {
 	var (
 		g                     knowledge.Gap
 		first, last, resolved string

@@ -65,7 +65,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	hub := web.NewHub()
-	b := bot.New(bot.Config{}, d.store, d.store, d.kb, handoff.NewDesk(d.store), hub, log.With("component", "bot"))
+	b := bot.New(bot.Config{}, bot.Deps{Conversations: d.store, Orders: d.store, Knowledge: d.kb, Gaps: d.kb,
+		Handoff: handoff.NewDesk(d.store), Publish: hub}, log.With("component", "bot"))
 	srv := web.NewServer(web.Config{
 		AllowedOrigins: splitList(*origins),
 		Demo:           *demo,
