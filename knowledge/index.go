@@ -105,6 +105,16 @@ func openIndex(dir string, logger *slog.Logger, cfg indexConfig) (*Index, error)
 	return ix.recreate()
 }
 
+// OpenMemIndex returns an empty index held in memory, configured like the
+// indexes OpenIndex opens: for measuring (xiaoer kb eval) without touching
+// the index on disk.
+func OpenMemIndex(logger *slog.Logger) (*Index, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return (&Index{logger: logger, cfg: defaultConfig()}).newMemIndex()
+}
+
 // newMemIndex returns an empty index held in memory with the same mapping
 // and configuration as ix, for trying out a change (an import against the
 // regression set) without touching the index on disk.

@@ -588,6 +588,26 @@ func TestKBImportExport(t *testing.T) {
 		t.Errorf("imported entry not answered: %q %v", r.Text, r.Sources)
 	}
 
+	// kb eval measures the folder's knowledge base, even while it is served.
+	queries := write("q.csv", "query,expected_id\n"+
+		"能包装成礼物吗,gift-wrap-zh\n"+
+		"can you wrap my present,gift-wrap\n"+
+		"how do I reset my password,gift-wrap\n"+
+		"what is the capital of Peru,\n")
+	out, errOut, err = xiaoer(t, "kb", "eval", "--data", dir, "--queries", queries)
+	if err != nil {
+		t.Fatalf("kb eval: %v %s", err, errOut)
+	}
+	for _, want := range []string{"2 entries answerable", "3 in scope, 1 out of scope", "hit@1                    0.667",
+		"out-of-scope declined    1.000", `line 4: "how do I reset my password" want gift-wrap`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("kb eval output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, _, err := xiaoer(t, "kb", "eval", "--data", dir, "--queries", queries, "--min-hit1", "0.9"); err == nil || !strings.Contains(err.Error(), "below --min-hit1") {
+		t.Errorf("kb eval --min-hit1 0.9 = %v, want it to fail", err)
+	}
+
 	// While the server holds the folder, import says so at once.
 	done := make(chan error, 1)
 	go func() {

@@ -5,6 +5,7 @@
 //	xiaoer serve [--demo] [--addr 127.0.0.1:8080] [--data DIR]
 //	xiaoer kb import [--data DIR] [--replace] FILE.csv|FILE.json
 //	xiaoer kb export [--data DIR] [--format csv|json] [--out FILE]
+//	xiaoer kb eval [--data DIR] --queries FILE.csv
 //	xiaoer token [--data DIR] --shopper ID [--ttl 1h]
 //	xiaoer version
 package main
@@ -54,6 +55,7 @@ commands:
   serve        run the chat server (--demo loads the demo shop into an empty data folder)
   kb import    load FAQ entries from a CSV or JSON file
   kb export    write the FAQ entries as CSV or JSON
+  kb eval      measure how well the knowledge base answers labelled questions
   token        print a signed shopper token for testing an integration
   version      print the version
 
@@ -72,15 +74,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "kb":
 		if len(args) < 2 {
-			return usageError{"kb needs a subcommand: import or export"}
+			return usageError{"kb needs a subcommand: import, export or eval"}
 		}
 		switch args[1] {
 		case "import":
 			return runKBImport(ctx, args[2:], getenv, stdout, stderr)
 		case "export":
 			return runKBExport(ctx, args[2:], getenv, stdout, stderr)
+		case "eval":
+			return runKBEval(ctx, args[2:], getenv, stdout, stderr)
 		}
-		return usageError{fmt.Sprintf("unknown kb subcommand %q: want import or export", args[1])}
+		return usageError{fmt.Sprintf("unknown kb subcommand %q: want import, export or eval", args[1])}
 	case "token":
 		return runToken(args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
