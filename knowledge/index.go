@@ -31,6 +31,7 @@ const lockTimeout = "2s"
 // safe for concurrent use; writes (Rebuild, Apply) are serialised.
 type Index struct {
 	dir    string
+	mem    bool // held in memory, not on disk
 	logger *slog.Logger
 	cfg    indexConfig
 
@@ -69,6 +70,9 @@ func openIndex(dir string, logger *slog.Logger, cfg indexConfig) (*Index, error)
 		return nil, fmt.Errorf("knowledge: open index %s: mapping: %w", dir, err)
 	}
 	ix := &Index{dir: dir, logger: logger, cfg: cfg, analyzer: m.AnalyzerNamed(cfg.Analyzer)}
+	if err := cleanRebuildLeftovers(dir); err != nil {
+		return nil, fmt.Errorf("knowledge: open index: %w", err)
+	}
 
 	if empty, err := dirEmpty(dir); err != nil {
 		return nil, fmt.Errorf("knowledge: open index: %w", err)
@@ -127,7 +131,7 @@ func (ix *Index) newMemIndex() (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: memory index: %w", err)
 	}
-	return &Index{dir: "(memory)", logger: ix.logger, cfg: ix.cfg, analyzer: m.AnalyzerNamed(ix.cfg.Analyzer), idx: idx}, nil
+	return &Index{dir: "(memory)", mem: true, logger: ix.logger, cfg: ix.cfg, analyzer: m.AnalyzerNamed(ix.cfg.Analyzer), idx: idx}, nil
 }
 
 func (ix *Index) recreate() (*Index, error) {
@@ -152,6 +156,25 @@ func (ix *Index) create() (*Index, error) {
 	}
 	ix.idx = idx
 	return ix, nil
+}
+
+// cleanRebuildLeftovers tidies up after a Rebuild that a crash cut short:
+// if the index was moved aside and the new one not yet into place, the old
+// one goes back (Base.Sync then brings it up to date); a half-built new one
+// is removed.
+func cleanRebuildLeftovers(dir string) error {
+	prev := dir + ".old"
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(prev); err == nil {
+			if err := os.Rename(prev, dir); err != nil {
+				return err
+			}
+		}
+	}
+	if err := os.RemoveAll(prev); err != nil {
+		return err
+	}
+	return os.RemoveAll(dir + ".next")
 }
 
 // dirEmpty reports whether dir is missing or has no entries.
@@ -228,57 +251,122 @@ func (ix *Index) DocCount() (int, error) {
 	return int(n), nil
 }
 
-// Rebuild replaces every entry in the index with entries and records rev,
-// in one batch: a search sees either the old or the new entries.
+// rebuildBatch is how many entries Rebuild indexes per bleve batch, which
+// bounds the memory a rebuild of a large knowledge base takes.
+const rebuildBatch = 2000
+
+// Rebuild replaces every entry in the index with entries and records rev.
+// The new index is built beside the live one (in memory for a memory
+// index, in DIR.next on disk) while searches go on against the old one,
+// then swapped in at once: a search sees either the old entries or the
+// new ones, never a half-built index.
 func (ix *Index) Rebuild(ctx context.Context, entries []Entry, rev int64) error {
 	ix.writeMu.Lock()
 	defer ix.writeMu.Unlock()
-	idx, err := ix.open()
-	if err != nil {
-		return err
-	}
-	defer ix.mu.RUnlock()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("knowledge: rebuild: %w", err)
 	}
-	old, err := allIDs(ctx, idx)
+	m, err := newMapping(ix.cfg)
+	if err != nil {
+		return fmt.Errorf("knowledge: rebuild: mapping: %w", err)
+	}
+	next := ix.dir + ".next"
+	var idx bleve.Index
+	if ix.mem {
+		idx, err = bleve.NewMemOnly(m)
+	} else {
+		if err := os.RemoveAll(next); err != nil {
+			return fmt.Errorf("knowledge: rebuild: %w", err)
+		}
+		idx, err = bleve.New(next, m)
+	}
 	if err != nil {
 		return fmt.Errorf("knowledge: rebuild: %w", err)
+	}
+	fail := func(err error) error {
+		_ = idx.Close()
+		if !ix.mem {
+			_ = os.RemoveAll(next)
+		}
+		return fmt.Errorf("knowledge: rebuild: %w", err)
+	}
+	for start := 0; start < len(entries); start += rebuildBatch {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		b := idx.NewBatch()
+		for _, e := range entries[start:min(start+rebuildBatch, len(entries))] {
+			if err := b.Index(e.ID, toDoc(e)); err != nil {
+				return fail(fmt.Errorf("index %q: %w", e.ID, err))
+			}
+		}
+		if err := idx.Batch(b); err != nil {
+			return fail(err)
+		}
 	}
 	b := idx.NewBatch()
-	keep := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		keep[e.ID] = true
-		if err := b.Index(e.ID, toDoc(e)); err != nil {
-			return fmt.Errorf("knowledge: rebuild: index %q: %w", e.ID, err)
-		}
-	}
-	for _, id := range old {
-		if !keep[id] {
-			b.Delete(id)
-		}
-	}
+	b.SetInternal(keySchema, []byte(ix.cfg.schema()))
 	b.SetInternal(keyRevision, []byte(strconv.FormatInt(rev, 10)))
-	if err := ctx.Err(); err != nil {
+	if err := idx.Batch(b); err != nil {
+		return fail(err)
+	}
+	if err := ix.swap(idx, next); err != nil {
 		return fmt.Errorf("knowledge: rebuild: %w", err)
 	}
-	err = idx.Batch(b)
-	ix.invalidate()
-	if err != nil {
-		return fmt.Errorf("knowledge: rebuild: %w", err)
-	}
-	ix.logger.Info("knowledge: index rebuilt", "entries", len(entries), "removed", len(old)-countKept(old, keep), "revision", rev)
+	ix.logger.Info("knowledge: index rebuilt", "entries", len(entries), "revision", rev)
 	return nil
 }
 
-func countKept(ids []string, keep map[string]bool) int {
-	n := 0
-	for _, id := range ids {
-		if keep[id] {
-			n++
-		}
+// swap makes idx, built in dir next (ignored for a memory index), the live
+// index, and closes and removes the old one. Searches wait during the swap.
+func (ix *Index) swap(idx bleve.Index, next string) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	defer ix.invalidate()
+	if ix.closed {
+		_ = idx.Close()
+		return ErrClosed
 	}
-	return n
+	old := ix.idx
+	if ix.mem {
+		ix.idx = idx
+		return old.Close()
+	}
+	// bleve keeps its path open, so the new index is closed, moved into
+	// place and opened again.
+	if err := idx.Close(); err != nil {
+		return err
+	}
+	if err := old.Close(); err != nil {
+		ix.logger.Warn("knowledge: close the old index", "err", err)
+	}
+	prev := ix.dir + ".old"
+	if err := os.RemoveAll(prev); err != nil {
+		return err
+	}
+	if err := os.Rename(ix.dir, prev); err != nil {
+		return err
+	}
+	if err := os.Rename(next, ix.dir); err != nil {
+		_ = os.Rename(prev, ix.dir)
+		return err
+	}
+	opened, err := bleve.OpenUsing(ix.dir, map[string]any{"bolt_timeout": lockTimeout})
+	if err != nil {
+		// Fall back to the old index rather than leave none.
+		_ = os.RemoveAll(ix.dir)
+		if rerr := os.Rename(prev, ix.dir); rerr == nil {
+			if back, berr := bleve.OpenUsing(ix.dir, map[string]any{"bolt_timeout": lockTimeout}); berr == nil {
+				ix.idx = back
+			}
+		}
+		return fmt.Errorf("open the new index: %w", err)
+	}
+	ix.idx = opened
+	if err := os.RemoveAll(prev); err != nil {
+		ix.logger.Warn("knowledge: remove the old index", "dir", prev, "err", err)
+	}
+	return nil
 }
 
 // Apply upserts and deletes entries and records rev, in one batch.
@@ -310,27 +398,6 @@ func (ix *Index) Apply(ctx context.Context, upsert []Entry, deleteIDs []string, 
 		return fmt.Errorf("knowledge: apply: %w", err)
 	}
 	return nil
-}
-
-// allIDs lists the ids of every document in idx.
-func allIDs(ctx context.Context, idx bleve.Index) ([]string, error) {
-	n, err := idx.DocCount()
-	if err != nil {
-		return nil, err
-	}
-	if n == 0 {
-		return nil, nil
-	}
-	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), int(n), 0, false)
-	res, err := idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(res.Hits))
-	for i, h := range res.Hits {
-		ids[i] = h.ID
-	}
-	return ids, nil
 }
 
 // toDoc is the bleve document for e.
