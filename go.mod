@@ -8,6 +8,7 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/gorilla/websocket v1.5.3
 	github.com/mattn/go-sqlite3 v1.14.53
+	github.com/sashabaranov/go-openai v1.43.0
 	go.etcd.io/bbolt v1.4.0
 	golang.org/x/sync v0.25.0
 )

@@ -30,6 +30,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	origins := fs.String("origins", envOr(getenv, "XIAOER_ALLOWED_ORIGINS", ""), "comma-separated shop origins allowed to open the chat socket, e.g. https://shop.example.com (env XIAOER_ALLOWED_ORIGINS)")
 	logFormat := fs.String("log-format", envOr(getenv, "XIAOER_LOG_FORMAT", "text"), "log format: text or json (env XIAOER_LOG_FORMAT)")
 	logLevel := fs.String("log-level", envOr(getenv, "XIAOER_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XIAOER_LOG_LEVEL)")
+	embedOpts := addEmbedFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -37,6 +38,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 	}
 	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	embedder, denseCfg, err := embedOpts.embedder(getenv)
 	if err != nil {
 		return err
 	}
@@ -54,6 +59,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if err := loadDemo(ctx, d, time.Now(), log); err != nil {
 			return err
 		}
+	}
+	if embedder != nil {
+		// Dense retrieval: the vectors cached for the store's entries load
+		// now (Sync); the embedder goroutine below embeds what changed.
+		d.kb.UseEmbeddings(embedder, d.store, denseCfg)
+		if err := d.kb.Sync(ctx); err != nil {
+			return err
+		}
+		log.Info("embeddings in use", "endpoint", embedder, "pending", d.kb.Pending())
 	}
 	secret, err := loadSecret(getenv, *data, true)
 	if err != nil {
@@ -105,6 +119,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer stopBot()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.Run(botCtx) })
+	g.Go(func() error { return d.kb.RunEmbedder(botCtx) })
 	g.Go(func() error {
 		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve http: %w", err)
