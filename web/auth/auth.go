@@ -38,7 +38,7 @@ const (
 )
 
 // Roles lists every role, most powerful first.
-var Roles = []Role{RoleAdmin, RoleEditor, RoleAgent}
+func Roles() []Role { return []Role{RoleAdmin, RoleEditor, RoleAgent} }
 
 // ParseRole returns the role named s ("admin", "editor" or "agent"; case
 // does not matter), or an *InvalidError.

@@ -103,7 +103,9 @@ func (s *Service) passwordMatches(ctx context.Context, hash []byte, password str
 		return false, err
 	}
 	defer s.releaseHashing()
-	if hash == nil {
+	// bcrypt reads only the first 72 bytes; no stored password is longer,
+	// so a longer one is wrong, not a match on its prefix.
+	if hash == nil || len(password) > MaxPasswordBytes {
 		bcrypt.CompareHashAndPassword(s.dummy, []byte(password))
 		return false, nil
 	}
