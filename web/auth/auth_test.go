@@ -306,31 +306,38 @@ func TestFailedLoginsLookTheSame(t *testing.T) {
 	if _, err := e.svc.UpdateUser(context.Background(), bob.ID, auth.UserUpdate{Disabled: &yes}); err != nil {
 		t.Fatal(err)
 	}
-	attempt := func(name, pw string) (reply, time.Duration) {
-		best := time.Hour
-		var r reply
-		for range 3 {
-			start := time.Now()
-			r = e.req("POST", "/api/v1/auth/login", map[string]string{"username": name, "password": pw}, nil, nil)
-			best = min(best, time.Since(start))
-		}
-		return r, best
-	}
-	wrong, wrongTime := attempt("alice", "not the password")
-	if wrong.status != http.StatusUnauthorized || wrong.code() != "invalid_credentials" || len(wrong.resp.Cookies()) != 0 {
-		t.Fatalf("wrong password: %d %s", wrong.status, wrong.raw)
-	}
-	for _, tt := range []struct{ what, name, pw string }{
+	cases := []struct{ what, name, pw string }{
+		{"wrong password", "alice", "not the password"}, // the reference
 		{"unknown user", "mallory", "not the password"},
 		{"malformed username", "x", "not the password"},
 		{"disabled user with the right password", "bob", password},
-	} {
-		r, took := attempt(tt.name, tt.pw)
-		if r.status != wrong.status || r.raw != wrong.raw || len(r.resp.Cookies()) != 0 {
-			t.Errorf("%s: %d %s; a wrong password gets %d %s", tt.what, r.status, r.raw, wrong.status, wrong.raw)
+	}
+	// Rounds interleave the cases so that each sees the same machine load;
+	// the fastest of each is compared. Four rounds stay under the lockout.
+	replies := make([]reply, len(cases))
+	fastest := make([]time.Duration, len(cases))
+	for round := range 4 {
+		for i, c := range cases {
+			start := time.Now()
+			replies[i] = e.req("POST", "/api/v1/auth/login", map[string]string{"username": c.name, "password": c.pw}, nil, nil)
+			if took := time.Since(start); round == 0 || took < fastest[i] {
+				fastest[i] = took
+			}
 		}
-		if took < wrongTime/2 {
-			t.Errorf("%s took %v, a wrong password %v: the difference reveals which usernames exist", tt.what, took, wrongTime)
+	}
+	wrong := replies[0]
+	if wrong.status != http.StatusUnauthorized || wrong.code() != "invalid_credentials" || len(wrong.resp.Cookies()) != 0 {
+		t.Fatalf("wrong password: %d %s", wrong.status, wrong.raw)
+	}
+	for i, c := range cases[1:] {
+		r, took := replies[i+1], fastest[i+1]
+		if r.status != wrong.status || r.raw != wrong.raw || len(r.resp.Cookies()) != 0 {
+			t.Errorf("%s: %d %s; a wrong password gets %d %s", c.what, r.status, r.raw, wrong.status, wrong.raw)
+		}
+		// A skipped bcrypt comparison takes a hundredth of the time; the
+		// margin absorbs scheduling noise.
+		if took < fastest[0]/4 {
+			t.Errorf("%s took %v, a wrong password %v: the difference reveals which usernames exist", c.what, took, fastest[0])
 		}
 	}
 }
