@@ -16,6 +16,7 @@ import (
 	"github.com/xiaoer-cs/xiaoer/bot"
 	"github.com/xiaoer-cs/xiaoer/handoff"
 	"github.com/xiaoer-cs/xiaoer/web"
+	"github.com/xiaoer-cs/xiaoer/web/auth"
 	"github.com/xiaoer-cs/xiaoer/web/shoptoken"
 )
 
@@ -30,6 +31,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	origins := fs.String("origins", envOr(getenv, "XIAOER_ALLOWED_ORIGINS", ""), "comma-separated shop origins allowed to open the chat socket, e.g. https://shop.example.com (env XIAOER_ALLOWED_ORIGINS)")
 	logFormat := fs.String("log-format", envOr(getenv, "XIAOER_LOG_FORMAT", "text"), "log format: text or json (env XIAOER_LOG_FORMAT)")
 	logLevel := fs.String("log-level", envOr(getenv, "XIAOER_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XIAOER_LOG_LEVEL)")
+	behindTLS := fs.Bool("behind-tls", envBool(getenv, "XIAOER_BEHIND_TLS"), "a TLS proxy serves this server as https: staff cookies get the Secure flag and staff pages expect https origins (env XIAOER_BEHIND_TLS)")
 	embedOpts := addEmbedFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -78,6 +80,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
+	cost, err := bcryptCost(getenv)
+	if err != nil {
+		return err
+	}
+	staff, err := auth.New(auth.Config{BcryptCost: cost, BehindTLS: *behindTLS}, d.store, d.store, log.With("component", "auth"))
+	if err != nil {
+		return err
+	}
+
 	hub := web.NewHub()
 	b := bot.New(bot.Config{}, bot.Deps{Conversations: d.store, Orders: d.store, Knowledge: d.kb, Gaps: d.kb,
 		Handoff: handoff.NewDesk(d.store), Publish: hub}, log.With("component", "bot"))
@@ -92,6 +103,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		KB:       d.kb,
 		Hub:      hub,
 		Tokens:   tokens,
+		Auth:     staff,
+		Admin:    d.kb,
 		Ready: func(ctx context.Context) error {
 			if err := d.store.Ping(ctx); err != nil {
 				return err

@@ -214,13 +214,9 @@ func runUserEnable(ctx context.Context, verb string, args []string, getenv func(
 // openAccounts opens the data folder's database (creating the folder and
 // the database when create is set) and the account service over it.
 func openAccounts(ctx context.Context, dir string, create bool, getenv func(string) string, stderr io.Writer) (*auth.Service, func(), error) {
-	cost := 0
-	if v := strings.TrimSpace(getenv("XIAOER_BCRYPT_COST")); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return nil, nil, usageError{fmt.Sprintf("XIAOER_BCRYPT_COST=%q is not a number", v)}
-		}
-		cost = n
+	cost, err := bcryptCost(getenv)
+	if err != nil {
+		return nil, nil, err
 	}
 	path := filepath.Join(dir, dbFile)
 	if create {
@@ -244,6 +240,19 @@ func openAccounts(ctx context.Context, dir string, create bool, getenv func(stri
 		return nil, nil, err
 	}
 	return svc, func() { store.Close() }, nil
+}
+
+// bcryptCost reads XIAOER_BCRYPT_COST; 0 (unset) means the default.
+func bcryptCost(getenv func(string) string) (int, error) {
+	v := strings.TrimSpace(getenv("XIAOER_BCRYPT_COST"))
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, usageError{fmt.Sprintf("XIAOER_BCRYPT_COST=%q is not a number", v)}
+	}
+	return n, nil
 }
 
 // newPassword reads the password from the first line of stdin, or
