@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -45,6 +46,8 @@ type Index struct {
 	statsMu  sync.Mutex
 	stats    *termStats // document frequencies for Confidence; nil when stale
 	statsGen uint64     // bumped by every write, so a stale build is not cached
+
+	synonyms atomic.Pointer[synonymSet] // applied to queries; swapped whole by SetSynonyms
 }
 
 // ErrClosed is returned by Index methods called after Close.
@@ -69,6 +72,9 @@ func openIndex(dir string, logger *slog.Logger, cfg indexConfig) (*Index, error)
 		return nil, fmt.Errorf("knowledge: open index %s: mapping: %w", dir, err)
 	}
 	ix := &Index{dir: dir, logger: logger, cfg: cfg, analyzer: m.AnalyzerNamed(cfg.Analyzer)}
+	if err := ix.SetSynonyms(cfg.Synonyms); err != nil {
+		return nil, fmt.Errorf("knowledge: open index %s: %w", dir, err)
+	}
 
 	if empty, err := dirEmpty(dir); err != nil {
 		return nil, fmt.Errorf("knowledge: open index: %w", err)
