@@ -40,7 +40,6 @@ type analysedQuery struct {
 // Credits of alternatives, relative to the query term itself (1).
 const (
 	creditSpelling = 0.8
-	creditSynonym  = 0.9
 )
 
 // blankDigitRuns replaces each run of 5+ ASCII digits (order, phone and
@@ -120,7 +119,12 @@ func (ix *Index) analyseQuery(q string, stats *termStats, locale string) analyse
 		ix.expandLexicon(&aq, ix.cfg.Lexicon, stats, ix.cfg.LexiconCredit)
 	}
 	if syn := ix.synonymSet(); syn != nil {
-		syn.expand(&aq, locale)
+		syn.expand(&aq, locale, func(t string) float64 {
+			if _, known := stats.df[t]; known {
+				return ix.cfg.Rerank.SynonymCreditKnown
+			}
+			return ix.cfg.Rerank.SynonymCredit
+		})
 	}
 	for _, qt := range aq.terms {
 		if qt.content {

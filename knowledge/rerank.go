@@ -20,6 +20,10 @@ type rerankConfig struct {
 	// Spelling matches unknown query words to the FAQ vocabulary at edit
 	// distance 1 (see spelling.go).
 	Spelling bool
+	// SynonymCredit is the credit of a synonym for a query word that no
+	// phrasing uses; SynonymCreditKnown for one that some phrasing uses
+	// (0 turns those expansions off).
+	SynonymCredit, SynonymCreditKnown float64
 }
 
 // entryScore holds how well one entry matches a query.
@@ -224,6 +228,7 @@ func defaultRerank() rerankConfig {
 	return rerankConfig{
 		Phrasing: 1, Centroid: 2, Cover: 2,
 		ConfPhrasing: 1, ConfCentroid: 1, ConfCover: 0,
-		Spelling: true,
+		Spelling:      true,
+		SynonymCredit: 0.9, SynonymCreditKnown: 0.5,
 	}
 }

@@ -41,7 +41,7 @@ const (
 	// answerable. It was chosen on the dev sets to balance answering
 	// in-scope questions against declining out-of-scope ones; see
 	// docs/retrieval.md.
-	DefaultThreshold = 0.35
+	DefaultThreshold = 0.375
 	// MaxQueryLen caps the bytes of a query that are searched; the rest is
 	// ignored (a pasted essay is not an FAQ question).
 	MaxQueryLen = 1000

@@ -156,7 +156,7 @@ func (ix *Index) synonymSet() *synonymSet {
 
 // expand adds, to every query term that belongs to a form of a group found
 // in the query, the group's other forms as alternatives.
-func (s *synonymSet) expand(aq *analysedQuery, locale string) {
+func (s *synonymSet) expand(aq *analysedQuery, locale string, credit func(term string) float64) {
 	pos := make(map[string]int, len(aq.terms))
 	for i, qt := range aq.terms {
 		pos[qt.term] = i
@@ -175,7 +175,9 @@ func (s *synonymSet) expand(aq *analysedQuery, locale string) {
 				}
 				for _, t := range form.terms {
 					qt := &aq.terms[pos[t]]
-					qt.alts = appendAlt(qt.alts, alt{terms: other.terms, credit: creditSynonym})
+					if c := credit(t); c > 0 {
+						qt.alts = appendAlt(qt.alts, alt{terms: other.terms, credit: c})
+					}
 				}
 			}
 		}
