@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"math"
+	"sort"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -189,24 +190,67 @@ func (c rerankConfig) confidence(s entryScore, gamma float64) float64 {
 	return math.Pow(min(max(v, 0), 1), gamma)
 }
 
-// fieldQuery is a disjunction of term queries on field: every query term
-// and the terms of its alternatives, boosted by boost times the credit.
-func fieldQuery(aq *analysedQuery, field string, boost float64) query.Query {
-	dq := bleve.NewDisjunctionQuery()
-	seen := map[string]bool{}
+// Candidate search cost. bleve's disjunction walks the whole posting list
+// of every query term, so a term that half of 100k entries hold costs
+// milliseconds while telling them apart hardly at all. Terms held by more
+// than commonShare of the entries, and by more than commonMin, are left out
+// of the candidate search (never out of re-ranking or Confidence), unless
+// fewer than minSearchTerms terms would be left: then the rarest are kept.
+// commonMin keeps every term for FAQs up to a few thousand entries.
+const (
+	commonShare    = 0.05
+	commonMin      = 500
+	minSearchTerms = 2
+)
+
+// searchTerms returns the terms to search for and their credit: every
+// query term and the terms of its alternatives, less the common ones.
+func searchTerms(aq *analysedQuery, stats *termStats) map[string]float64 {
+	out := map[string]float64{}
 	for _, qt := range aq.terms {
 		for _, a := range qt.alts {
 			for _, t := range a.terms {
-				if seen[t] {
-					continue
-				}
-				seen[t] = true
-				tq := bleve.NewTermQuery(t)
-				tq.SetField(field)
-				tq.SetBoost(boost * a.credit)
-				dq.AddQuery(tq)
+				out[t] = max(out[t], a.credit)
 			}
 		}
+	}
+	limit := max(commonShare*stats.n, commonMin)
+	var common []string
+	for t := range out {
+		if stats.df[t] > limit {
+			common = append(common, t)
+		}
+	}
+	if len(common) == 0 {
+		return out
+	}
+	sort.Slice(common, func(i, j int) bool {
+		if stats.df[common[i]] != stats.df[common[j]] {
+			return stats.df[common[i]] < stats.df[common[j]]
+		}
+		return common[i] < common[j]
+	})
+	keep := max(0, minSearchTerms-(len(out)-len(common)))
+	for _, t := range common[min(keep, len(common)):] {
+		delete(out, t)
+	}
+	return out
+}
+
+// fieldQuery is a disjunction of term queries on field, one per search
+// term, boosted by boost times the term's credit.
+func fieldQuery(terms map[string]float64, field string, boost float64) query.Query {
+	dq := bleve.NewDisjunctionQuery()
+	keys := make([]string, 0, len(terms))
+	for t := range terms {
+		keys = append(keys, t)
+	}
+	sort.Strings(keys) // a stable query, so equal scores tie the same way
+	for _, t := range keys {
+		tq := bleve.NewTermQuery(t)
+		tq.SetField(field)
+		tq.SetBoost(boost * terms[t])
+		dq.AddQuery(tq)
 	}
 	return dq
 }

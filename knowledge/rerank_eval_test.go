@@ -43,16 +43,16 @@ func TestRerankCompare(t *testing.T) {
 		}),
 		with("no spelling", func(c *indexConfig) { c.Rerank.Spelling = false }),
 		with("no synonyms", func(c *indexConfig) { c.Synonyms = nil }),
+		with("synonyms at full credit (0.9) for every word", func(c *indexConfig) { c.Rerank.SynonymCreditKnown = 0.9 }),
 		with("synonyms credit 0.6", func(c *indexConfig) { c.Rerank.SynonymCredit, c.Rerank.SynonymCreditKnown = 0.6, 0.6 }),
 		with("synonyms only for words the FAQ lacks", func(c *indexConfig) { c.Rerank.SynonymCreditKnown = 0 }),
-		with("synonyms 0.9 unknown / 0.5 known", func(c *indexConfig) { c.Rerank.SynonymCreditKnown = 0.5 }),
 		with("no centroid", func(c *indexConfig) { c.Rerank.Centroid = 0 }),
 		with("no cover", func(c *indexConfig) { c.Rerank.Cover = 0 }),
 		with("bleve weight 0.1", func(c *indexConfig) { c.ScoreWeight = 0.1 }),
 		with("depth 40", func(c *indexConfig) { c.RerankDepth = 40 }),
-		with("conf = phrasing+centroid", func(c *indexConfig) { c.Rerank.ConfCentroid = 1 }),
-		with("conf = phrasing+cover", func(c *indexConfig) { c.Rerank.ConfCover = 1 }),
-		with("conf = all three", func(c *indexConfig) { c.Rerank.ConfCentroid, c.Rerank.ConfCover = 1, 1 }),
+		with("conf = phrasing only", func(c *indexConfig) { c.Rerank.ConfCentroid = 0 }),
+		with("conf = phrasing+cover", func(c *indexConfig) { c.Rerank.ConfCentroid, c.Rerank.ConfCover = 0, 1 }),
+		with("conf = all three", func(c *indexConfig) { c.Rerank.ConfCover = 1 }),
 	}
 	if os.Getenv("XIAOER_WORDNET") != "" {
 		for _, senses := range []int{1, 2, 3} {
@@ -66,7 +66,7 @@ func TestRerankCompare(t *testing.T) {
 	}
 	thresholds := []float64{0.3, 0.325, 0.35, 0.375, 0.4, 0.45, 0.5}
 	var table strings.Builder
-	fmt.Fprintf(&table, "| option | set | hit@1 A/B | hit@3 | MRR@3 | answered | OOS declined |\n|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&table, "| option | set | hit@1 | hit@1 A/B | hit@3 | MRR@3 | answered | answered A/B | OOS declined | OOS declined A/B |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, v := range variants {
 		if only != "1" && !matchesAny(v.name, only) {
 			continue
@@ -96,11 +96,14 @@ func TestRerankCompare(t *testing.T) {
 				groups = append(groups, r.Scripts...)
 			}
 			for i, g := range groups {
-				ab := fmt.Sprintf("%.3f/%.3f", ra.Hit1, rb.Hit1)
-				if i > 0 {
-					ab = fmt.Sprintf("%.3f", g.Hit1)
+				ab, ans, dec := fmt.Sprintf("%.3f/%.3f", ra.Hit1, rb.Hit1), fmt.Sprintf("%.3f/%.3f", ra.InScopeAnswered, rb.InScopeAnswered), "–"
+				if r.OutOfScope > 0 {
+					dec = fmt.Sprintf("%.3f/%.3f", ra.OOSDeclined, rb.OOSDeclined)
 				}
-				fmt.Fprintf(&table, "| %s | %s | %s | %.3f | %.3f | %.3f | %s |\n", v.name, g.Name, ab, g.Hit3, g.MRR3, g.InScopeAnswered, oos(g.OutOfScope, g.OOSDeclined))
+				if i > 0 {
+					ab, ans, dec = "", "", ""
+				}
+				fmt.Fprintf(&table, "| %s | %s | %.3f | %s | %.3f | %.3f | %.3f | %s | %s | %s |\n", v.name, g.Name, g.Hit1, ab, g.Hit3, g.MRR3, g.InScopeAnswered, ans, oos(g.OutOfScope, g.OOSDeclined), dec)
 			}
 			for _, th := range thresholds {
 				r := summarise(a, th)

@@ -105,6 +105,7 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 		return res, fmt.Errorf("knowledge: search: %w", err)
 	}
 	aq := ix.analyseQuery(q, stats, locale)
+	terms := searchTerms(&aq, stats)
 
 	bq := bleve.NewBooleanQuery()
 	for _, f := range []struct {
@@ -118,7 +119,7 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 		if f.boost <= 0 {
 			continue
 		}
-		bq.AddShould(fieldQuery(&aq, f.field, f.boost))
+		bq.AddShould(fieldQuery(terms, f.field, f.boost))
 	}
 	if locale != LocaleAny {
 		bq.AddFilter(bleve.NewDisjunctionQuery(termQuery(fieldLocale, locale), termQuery(fieldLocale, localeAnyKey)))
