@@ -713,9 +713,10 @@ func findInstructions(s string, r *recorder) {
 
 /* ---------- Markdown images and links ---------- */
 
-// mdLinkRe matches a Markdown link or image; the target (group 3) may hold
-// one level of parentheses, as in javascript:alert(1).
-var mdLinkRe = regexp.MustCompile(`(!?)\[([^\]\n]*)\]\(\s*<?((?:[^()\s<>]|\([^()\s]*\))*)>?[^)\n]*\)`)
+// mdLinkRe matches a Markdown link or image as the widget reads one
+// (MD_LINK in widget.js): [text](target) or [text](<target> "title"), where
+// the target may hold one level of parentheses, as in javascript:alert(1).
+var mdLinkRe = regexp.MustCompile(`(!?)\[([^\[\]\n]{0,1000})\]\( *<?((?:[^()\s<>]|\([^()\s]*\))*)>?(?: +"[^"\n]*")? *\)`)
 
 // safeLinkTarget reports whether a Markdown link target is an http or
 // https URL with a host, the only links the widget makes clickable.
