@@ -86,7 +86,7 @@ func ReadEntries(r io.Reader, f Format) ([]Entry, error) {
 // ReadEntriesWith is ReadEntries with options. It returns an error that is
 // not a *FileError when o is invalid.
 func ReadEntriesWith(r io.Reader, f Format, o ReadOptions) ([]Entry, error) {
-	locale, err := markdownLocale(o.Locale)
+	locale, detect, err := markdownLocale(o.Locale)
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: read entries: %w", err)
 	}
@@ -109,7 +109,7 @@ func ReadEntriesWith(r io.Reader, f Format, o ReadOptions) ([]Entry, error) {
 	case FormatJSON:
 		entries, pos, ps = readJSON(data)
 	case FormatMarkdown:
-		entries, pos, ps = readMarkdown(data, locale)
+		entries, pos, ps = readMarkdown(data, locale, detect)
 	default:
 		return nil, fmt.Errorf("knowledge: read entries: unknown format %q", f)
 	}

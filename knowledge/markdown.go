@@ -67,25 +67,21 @@ import (
 // mdIDPrefix starts the ids derived for Markdown entries without one.
 const mdIDPrefix = "md-"
 
-// markdownLocale checks ReadOptions.Locale: "" (detect) stays "", "any" is
-// LocaleAny marked as explicit with anyMarker.
-func markdownLocale(s string) (string, error) {
+// markdownLocale reads ReadOptions.Locale: empty means detect, "any" is
+// LocaleAny.
+func markdownLocale(s string) (locale string, detect bool, err error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
-		return "", nil
+		return "", true, nil
 	case strings.EqualFold(s, "any"):
-		return anyMarker, nil
+		return LocaleAny, false, nil
 	}
 	if l, ok := NormalizeLocale(s); ok {
-		return l, nil
+		return l, false, nil
 	}
-	return "", fmt.Errorf("locale %q is not supported (want zh-CN, en, any, or empty to detect it)", s)
+	return "", false, fmt.Errorf("locale %q is not supported (want zh-CN, en, any, or empty to detect it)", s)
 }
-
-// anyMarker is how readMarkdown is told "every entry is for any locale",
-// which the empty string cannot say: it means "detect".
-const anyMarker = "*"
 
 // DetectLocale returns the locale of a question for the Markdown format:
 // zh-CN when it has a Han character, else en.
@@ -176,9 +172,9 @@ type mdDraft struct {
 	body      []string
 }
 
-// readMarkdown reads a Markdown FAQ file. locale is "" (detect), anyMarker,
-// or a normalised locale.
-func readMarkdown(data []byte, locale string) ([]Entry, []position, []Problem) {
+// readMarkdown reads a Markdown FAQ file. Entries without a Locale line get
+// locale, or the detected one when detect is set.
+func readMarkdown(data []byte, locale string, detect bool) ([]Entry, []position, []Problem) {
 	var (
 		entries  []Entry
 		pos      []position
@@ -196,15 +192,12 @@ func readMarkdown(data []byte, locale string) ([]Entry, []position, []Problem) {
 		if e.Answer == "" {
 			ps = append(ps, lineProblem(cur.line, "question %q has no answer (write it on the lines below the heading)", strings.TrimSpace(e.Question)))
 		}
-		if !cur.localeSet {
-			switch locale {
-			case "":
-				e.Locale = DetectLocale(e.Question)
-			case anyMarker:
-				e.Locale = LocaleAny
-			default:
-				e.Locale = locale
-			}
+		switch {
+		case cur.localeSet:
+		case detect:
+			e.Locale = DetectLocale(e.Question)
+		default:
+			e.Locale = locale
 		}
 		if e.ID == "" {
 			e.ID = MarkdownID(e.Locale, e.Question)
