@@ -54,7 +54,8 @@ import (
 //   - An entry without a Locale line has the locale ReadOptions.Locale, else
 //     the detected one: zh-CN when the question has a Han character, else en.
 //
-// Deeper headings ("### ...") are answer text. Lines end in "\n" or "\r\n".
+// Deeper headings ("### ...") are answer text. Lines end in "\n", "\r\n" or
+// "\r".
 // Problems are reported with the line of the entry's "##" heading, or of the
 // offending line, all or nothing, as for CSV.
 //
@@ -206,10 +207,9 @@ func readMarkdown(data []byte, locale string, detect bool) ([]Entry, []position,
 		entries = append(entries, e)
 		cur = nil
 	}
-	sc := bufio.NewScanner(strings.NewReader(string(data)))
-	sc.Buffer(nil, MaxFileSize+1)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSuffix(sc.Text(), "\r")
+	text := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(string(data))
+	for n, line := range strings.Split(text, "\n") {
+		n++ // 1-based
 		if level, text, ok := mdHeading(line); ok {
 			finish()
 			stray = false
@@ -259,9 +259,6 @@ func readMarkdown(data []byte, locale string, detect bool) ([]Entry, []position,
 			}
 			cur.e.Disabled = d
 		}
-	}
-	if err := sc.Err(); err != nil {
-		ps = append(ps, fileProblem("%v", err))
 	}
 	finish()
 	if len(entries) == 0 && len(ps) == 0 {
@@ -335,12 +332,16 @@ func writeMarkdownEntry(w *bufio.Writer, e Entry) {
 		if zh {
 			sep = "，"
 		}
+		end := ""
 		for _, t := range e.Tags {
 			if strings.IndexFunc(t, isTagComma) >= 0 {
 				sep = " | "
+				if len(e.Tags) == 1 {
+					end = " |" // so that "|", not the comma, separates
+				}
 			}
 		}
-		w.WriteString(key("Tags", "标签") + strings.Join(e.Tags, sep) + "\n")
+		w.WriteString(key("Tags", "标签") + strings.Join(e.Tags, sep) + end + "\n")
 	}
 	if e.Disabled {
 		if zh {
