@@ -30,9 +30,10 @@ import (
 // FlagKind says why Sanitize changed or flagged a field.
 type FlagKind string
 
-// Flag kinds, in the order Sanitize reports them within a field. The first
-// six say what was removed or changed; the last four flag text that is kept
-// but that an editor should look at.
+// Flag kinds, in the order Sanitize reports them within a field.
+// FlagHiddenText, FlagInstructionLike, FlagImage and FlagUnsafeLink point at
+// text that is kept but that an editor should look at; the others say what
+// was removed or changed.
 const (
 	FlagInvalidUTF8      FlagKind = "invalid_utf8"      // bytes that are not UTF-8, replaced with U+FFFD
 	FlagHTMLRemoved      FlagKind = "html_removed"      // HTML tags and comments; <script>, <style> and similar elements with their content
