@@ -13,6 +13,7 @@ func (b *Base) Get(ctx context.Context, id string) (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("knowledge: get %q: %w", id, err)
 	}
+	_, r.Flags = Sanitize(r.Entry)
 	return r, nil
 }
 
@@ -44,6 +45,9 @@ func (b *Base) List(ctx context.Context, f EntryFilter) ([]Record, int, error) {
 	recs, total, err := b.store.Records(ctx, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("knowledge: list: %w", err)
+	}
+	for i := range recs {
+		_, recs[i].Flags = Sanitize(recs[i].Entry)
 	}
 	return recs, total, nil
 }
@@ -135,9 +139,12 @@ func (b *Base) Rollback(ctx context.Context, id string, version int, by string) 
 		BaseVersion: vs[0].Version, From: version})
 }
 
-// put validates and stores one change, then brings the index in step.
+// put makes the entry safe content (Sanitize), validates and stores one
+// change, then brings the index in step. The record returned carries the
+// flags of the safe-content check.
 func (b *Base) put(ctx context.Context, op string, c Change) (Record, error) {
-	c.Entry = c.Entry.Normalize()
+	var flags []Flag
+	c.Entry, flags = Sanitize(c.Entry)
 	if err := Validate([]Entry{c.Entry}); err != nil {
 		return Record{}, err
 	}
@@ -147,6 +154,7 @@ func (b *Base) put(ctx context.Context, op string, c Change) (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("knowledge: %s %q: %w", op, c.Entry.ID, err)
 	}
+	rec.Flags = flags
 	if !changed {
 		return rec, nil
 	}

@@ -8,46 +8,88 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
 // Format is an FAQ file format.
 type Format string
 
-// File formats. CSV has the header `id,locale,question,alternates,answer,category`
-// (columns in any order) with alternates separated by "|"; JSON is an array
-// of Entry objects with alternates as a list.
+// File formats.
+//
+// CSV has the header `id,locale,question,alternates,answer,category`
+// (columns in any order) and optionally the columns `tags` and `disabled`;
+// alternates and tags are separated by "|", and disabled is true, false, 1,
+// 0, yes, no (or 是, 否) or empty for false.
+//
+// JSON is an array of Entry objects with alternates and tags as lists.
+//
+// Markdown has one entry per "## " heading: see the package's
+// Markdown file format (markdown.go).
 const (
-	FormatCSV  Format = "csv"
-	FormatJSON Format = "json"
+	FormatCSV      Format = "csv"
+	FormatJSON     Format = "json"
+	FormatMarkdown Format = "md"
 )
 
-// altSep separates alternates in a CSV cell.
+// altSep separates alternates (and tags) in a CSV cell.
 const altSep = "|"
 
-// csvColumns is the CSV header WriteEntries writes and ReadEntries requires.
-var csvColumns = [...]string{"id", "locale", "question", "alternates", "answer", "category"}
+// csvColumns are the CSV columns ReadEntries requires; csvOptional the ones
+// it also accepts. WriteEntries writes both, in this order.
+var (
+	csvColumns  = [...]string{"id", "locale", "question", "alternates", "answer", "category"}
+	csvOptional = [...]string{"tags", "disabled"}
+)
+
+// csvWant describes the CSV header for problem messages.
+var csvWant = strings.Join(csvColumns[:], ",") + " (and optionally " + strings.Join(csvOptional[:], ",") + ")"
 
 // MaxFileSize caps how much ReadEntries reads.
 const MaxFileSize = 64 << 20
 
-// FormatOf returns the format for path by its extension (.csv or .json,
-// any case).
+// FormatOf returns the format for path by its extension (.csv, .json, .md
+// or .markdown, any case).
 func FormatOf(path string) (Format, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
 		return FormatCSV, nil
 	case ".json":
 		return FormatJSON, nil
+	case ".md", ".markdown":
+		return FormatMarkdown, nil
 	}
-	return "", fmt.Errorf("knowledge: %s: unknown FAQ file format %q (want .csv or .json)", path, filepath.Ext(path))
+	return "", fmt.Errorf("knowledge: %s: unknown FAQ file format %q (want .csv, .json or .md)", path, filepath.Ext(path))
+}
+
+// ReadOptions are the settings of ReadEntriesWith. The zero value reads as
+// ReadEntries does.
+type ReadOptions struct {
+	// Locale is the locale of the Markdown entries that do not state one
+	// with a "Locale:" line: "zh-CN" or "en" (or a spelling NormalizeLocale
+	// knows), or "any" for both. Empty detects it per entry from the
+	// question: Han characters make it zh-CN, anything else en. CSV and JSON
+	// carry a locale in every entry and ignore it.
+	Locale string
 }
 
 // ReadEntries reads, normalises (see Entry.Normalize) and validates an FAQ
 // file. It is all-or-nothing: on any problem it returns a *FileError listing
-// every problem with its line (CSV) or array index, id and line (JSON).
+// every problem with its line (CSV, Markdown) or array index, id and line
+// (JSON).
 func ReadEntries(r io.Reader, f Format) ([]Entry, error) {
+	return ReadEntriesWith(r, f, ReadOptions{})
+}
+
+// ReadEntriesWith is ReadEntries with options. It returns an error that is
+// not a *FileError when o is invalid.
+func ReadEntriesWith(r io.Reader, f Format, o ReadOptions) ([]Entry, error) {
+	locale, detect, err := markdownLocale(o.Locale)
+	if err != nil {
+		return nil, fmt.Errorf("knowledge: read entries: %w", err)
+	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: read entries: %w", err)
@@ -66,6 +108,8 @@ func ReadEntries(r io.Reader, f Format) ([]Entry, error) {
 		entries, pos, ps = readCSV(data)
 	case FormatJSON:
 		entries, pos, ps = readJSON(data)
+	case FormatMarkdown:
+		entries, pos, ps = readMarkdown(data, locale, detect)
 	default:
 		return nil, fmt.Errorf("knowledge: read entries: unknown format %q", f)
 	}
@@ -92,35 +136,31 @@ func readCSV(data []byte) ([]Entry, []position, []Problem) {
 	cr.FieldsPerRecord = -1 // checked below, so the problem carries a line
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, nil, []Problem{fileProblem("file is empty (want the header %s)", strings.Join(csvColumns[:], ","))}
+		return nil, nil, []Problem{fileProblem("file is empty (want the header %s)", csvWant)}
 	}
 	if err != nil {
 		return nil, nil, []Problem{csvProblem(err)}
 	}
-	col := make(map[string]int, len(csvColumns))
-	var ps []Problem
+	col := make(map[string]int, len(csvColumns)+len(csvOptional))
+	var ps, unknown []Problem
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
 		if _, dup := col[h]; dup {
 			ps = append(ps, lineProblem(1, "header column %q appears twice", h))
 			continue
 		}
+		if !slices.Contains(csvColumns[:], h) && !slices.Contains(csvOptional[:], h) {
+			unknown = append(unknown, lineProblem(1, "header has unknown column %q (want %s)", h, csvWant))
+			continue
+		}
 		col[h] = i
 	}
 	for _, c := range csvColumns {
 		if _, ok := col[c]; !ok {
-			ps = append(ps, lineProblem(1, "header is missing column %q (want %s)", c, strings.Join(csvColumns[:], ",")))
+			ps = append(ps, lineProblem(1, "header is missing column %q (want %s)", c, csvWant))
 		}
 	}
-	for h := range col {
-		known := false
-		for _, c := range csvColumns {
-			known = known || h == c
-		}
-		if !known {
-			ps = append(ps, lineProblem(1, "header has unknown column %q (want %s)", h, strings.Join(csvColumns[:], ",")))
-		}
-	}
+	ps = append(ps, unknown...)
 	if len(ps) > 0 {
 		return nil, nil, ps
 	}
@@ -129,7 +169,12 @@ func readCSV(data []byte) ([]Entry, []position, []Problem) {
 		pos     []position
 	)
 	ps = eachCSVRow(cr, len(header), ps, func(line int, rec []string) string {
-		get := func(c string) string { return rec[col[c]] }
+		get := func(c string) string {
+			if i, ok := col[c]; ok {
+				return rec[i]
+			}
+			return ""
+		}
 		e := Entry{
 			ID:       get("id"),
 			Locale:   get("locale"),
@@ -140,11 +185,37 @@ func readCSV(data []byte) ([]Entry, []position, []Problem) {
 		if a := get("alternates"); strings.TrimSpace(a) != "" {
 			e.Alternates = strings.Split(a, altSep)
 		}
+		if t := get("tags"); strings.TrimSpace(t) != "" {
+			e.Tags = strings.Split(t, altSep)
+		}
+		var problem string
+		if d, ok := parseBool(get("disabled")); ok {
+			e.Disabled = d
+		} else {
+			problem = fmt.Sprintf("disabled is %q, want %s", get("disabled"), boolWant)
+		}
+		// The entry is kept even with a problem, so that its other
+		// problems (and later duplicates of its id) are reported too.
 		pos = append(pos, position{line: line, index: len(entries), csv: true})
 		entries = append(entries, e)
-		return ""
+		return problem
 	})
 	return entries, pos, ps
+}
+
+// boolWant lists the spellings parseBool accepts, for problem messages.
+const boolWant = "true, false, 1, 0, yes, no, 是, 否 or empty (false)"
+
+// parseBool reads a yes/no cell; the empty string is false. It returns false
+// for anything else.
+func parseBool(s string) (v, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "false", "0", "no", "否":
+		return false, true
+	case "true", "1", "yes", "是":
+		return true, true
+	}
+	return false, false
 }
 
 // eachCSVRow calls fn with the line number and fields of every non-blank
@@ -276,6 +347,8 @@ func jsonKind(goType string) string {
 		return "a string"
 	case "[]string":
 		return "a list of strings"
+	case "bool":
+		return "true or false"
 	case "knowledge.jsonEntry":
 		return "an object"
 	}
@@ -283,22 +356,32 @@ func jsonKind(goType string) string {
 }
 
 // WriteEntries writes entries in format f. What it writes reads back with
-// ReadEntries to the same (normalised) entries; an alternate containing "|"
-// cannot be written as CSV and is an error.
+// ReadEntries to the same (normalised) entries, in Markdown grouped by
+// category. What a format cannot hold is an error and nothing useful is
+// written: an alternate or tag containing "|" in CSV and Markdown, and in
+// Markdown also an empty answer, line breaks in a question, alternate, tag
+// or category, and answer lines that would read as headings or field lines
+// (see markdown.go).
 func WriteEntries(w io.Writer, f Format, entries []Entry) error {
 	switch f {
 	case FormatCSV:
 		cw := csv.NewWriter(w)
-		if err := cw.Write(csvColumns[:]); err != nil {
+		if err := cw.Write(append(csvColumns[:], csvOptional[:]...)); err != nil {
 			return fmt.Errorf("knowledge: write entries: %w", err)
 		}
 		for _, e := range entries {
-			for _, a := range e.Alternates {
-				if strings.Contains(a, altSep) {
-					return fmt.Errorf("knowledge: write entries: id %q: alternate %q contains %q", e.ID, a, altSep)
+			for _, list := range []struct {
+				name string
+				vals []string
+			}{{"alternate", e.Alternates}, {"tag", e.Tags}} {
+				for _, v := range list.vals {
+					if strings.Contains(v, altSep) {
+						return fmt.Errorf("knowledge: write entries: id %q: %s %q contains %q", e.ID, list.name, v, altSep)
+					}
 				}
 			}
-			rec := []string{e.ID, e.Locale, e.Question, strings.Join(e.Alternates, altSep), e.Answer, e.Category}
+			rec := []string{e.ID, e.Locale, e.Question, strings.Join(e.Alternates, altSep), e.Answer, e.Category,
+				strings.Join(e.Tags, altSep), strconv.FormatBool(e.Disabled)}
 			if err := cw.Write(rec); err != nil {
 				return fmt.Errorf("knowledge: write entries: %w", err)
 			}
@@ -320,6 +403,11 @@ func WriteEntries(w io.Writer, f Format, entries []Entry) error {
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
+			return fmt.Errorf("knowledge: write entries: %w", err)
+		}
+		return nil
+	case FormatMarkdown:
+		if err := writeMarkdown(w, entries); err != nil {
 			return fmt.Errorf("knowledge: write entries: %w", err)
 		}
 		return nil

@@ -13,8 +13,10 @@ func ParseFormat(s string) (Format, error) {
 		return FormatCSV, nil
 	case "json":
 		return FormatJSON, nil
+	case "md", "markdown":
+		return FormatMarkdown, nil
 	}
-	return "", fmt.Errorf("knowledge: unknown format %q (want csv or json)", s)
+	return "", fmt.Errorf("knowledge: unknown format %q (want csv, json or md)", s)
 }
 
 // ContentType is the MIME type of files in format f.
@@ -22,6 +24,8 @@ func (f Format) ContentType() string {
 	switch f {
 	case FormatJSON:
 		return "application/json; charset=utf-8"
+	case FormatMarkdown:
+		return "text/markdown; charset=utf-8"
 	}
 	return "text/csv; charset=utf-8"
 }

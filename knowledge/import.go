@@ -29,6 +29,9 @@ type ImportReport struct {
 	Deleted   int  `json:"deleted"`
 	DryRun    bool `json:"dry_run"`
 	Revision  int64
+	// Flagged lists the entries the safe-content check changed or found
+	// something in (see Sanitize), in file order.
+	Flagged []EntryFlags `json:"flagged,omitempty"`
 	// Before and After are the saved regression set run against the
 	// current entries and against the entries as the import leaves them;
 	// nil when the set is empty or was skipped.
@@ -36,15 +39,31 @@ type ImportReport struct {
 	After  *RegressionReport `json:"regression_after,omitempty"`
 }
 
-// Import saves entries all or nothing: they are normalised and validated
-// (a *FileError lists every problem), the saved regression set is run
+// EntryFlags are the safe-content flags of one entry.
+type EntryFlags struct {
+	ID    string `json:"id"`
+	Flags []Flag `json:"flags"`
+}
+
+// Import saves entries all or nothing: they are made safe content
+// (Sanitize, with what it changed or found in ImportReport.Flagged),
+// normalised and validated (a *FileError lists every problem), the saved
+// regression set is run
 // against the entries as the import would leave them, in an index held in
 // memory, and the import is refused with a *RegressionError when that set
 // gets worse. Then the entries are saved to the store (a new version for
 // each one that changed) and the index follows.
 func (b *Base) Import(ctx context.Context, entries []Entry, opts ImportOptions) (ImportReport, error) {
-	entries = Normalize(entries)
 	rep := ImportReport{Entries: len(entries), DryRun: opts.DryRun}
+	clean := make([]Entry, len(entries))
+	for i, e := range entries {
+		var flags []Flag
+		clean[i], flags = Sanitize(e)
+		if len(flags) > 0 {
+			rep.Flagged = append(rep.Flagged, EntryFlags{ID: clean[i].ID, Flags: flags})
+		}
+	}
+	entries = clean
 	if err := Validate(entries); err != nil {
 		return rep, err
 	}

@@ -28,6 +28,11 @@ type Record struct {
 	// Deleted entries are kept (soft deletion) and can be restored; they
 	// are never searched.
 	Deleted bool `json:"deleted,omitempty"`
+	// Flags say what the safe-content check (Sanitize) found: on a record
+	// just saved, everything it changed and found; on one read back, what
+	// an editor should still look at (instruction-like text, images,
+	// links that are not http(s)).
+	Flags []Flag `json:"flags,omitempty"`
 }
 
 // Searchable reports whether the bot may answer with the entry.

@@ -59,11 +59,17 @@ type recordJSON struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	CreatedAt time.Time `json:"created_at"`
 	Deleted   bool      `json:"deleted"`
+	// Flags are what the safe-content check changed or found (knowledge.Sanitize).
+	Flags []knowledge.Flag `json:"flags"`
 }
 
 func toRecordJSON(r knowledge.Record) recordJSON {
+	flags := r.Flags
+	if flags == nil {
+		flags = []knowledge.Flag{}
+	}
 	return recordJSON{entryJSON: toEntryJSON(r.Entry), Version: r.Version, UpdatedBy: r.UpdatedBy,
-		UpdatedAt: r.UpdatedAt, CreatedAt: r.CreatedAt, Deleted: r.Deleted}
+		UpdatedAt: r.UpdatedAt, CreatedAt: r.CreatedAt, Deleted: r.Deleted, Flags: flags}
 }
 
 // decodeJSON reads a JSON body of at most limit bytes into v, refusing
@@ -384,12 +390,18 @@ func handleKBImport(kb *knowledge.Base, who func(*http.Request) string, log *slo
 			writeError(w, http.StatusBadRequest, "invalid", err.Error())
 			return
 		}
+		if l := q.Get("locale"); l != "" && l != "any" {
+			if _, ok := knowledge.NormalizeLocale(l); !ok {
+				writeError(w, http.StatusBadRequest, "invalid", "locale must be zh-CN, en or any")
+				return
+			}
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, knowledge.MaxFileSize))
 		if err != nil {
 			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the file is larger than %d bytes", knowledge.MaxFileSize))
 			return
 		}
-		entries, err := knowledge.ReadEntries(bytes.NewReader(body), format)
+		entries, err := knowledge.ReadEntriesWith(bytes.NewReader(body), format, knowledge.ReadOptions{Locale: q.Get("locale")})
 		if err != nil {
 			writeKBError(w, log, err)
 			return
@@ -400,8 +412,12 @@ func handleKBImport(kb *knowledge.Base, who func(*http.Request) string, log *slo
 			writeKBError(w, log, err)
 			return
 		}
+		flagged := rep.Flagged
+		if flagged == nil {
+			flagged = []knowledge.EntryFlags{}
+		}
 		out := map[string]any{"entries": rep.Entries, "created": rep.Created, "updated": rep.Updated,
-			"unchanged": rep.Unchanged, "deleted": rep.Deleted, "dry_run": rep.DryRun}
+			"unchanged": rep.Unchanged, "deleted": rep.Deleted, "dry_run": rep.DryRun, "flagged": flagged}
 		if rep.After != nil {
 			out["regression_before"], out["regression_after"] = summary(*rep.Before), summary(*rep.After)
 		}

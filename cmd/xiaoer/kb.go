@@ -22,24 +22,33 @@ func runKBImport(ctx context.Context, args []string, getenv func(string) string,
 	dryRun := fs.Bool("dry-run", false, "check the file and the saved regression set, say what would change, write nothing")
 	force := fs.Bool("force", false, "import even if the saved regression set gets worse")
 	by := fs.String("by", "cli", "who imports, recorded in each entry's history")
-	format := fs.String("format", "", "csv or json (default: by the file's extension)")
+	format := fs.String("format", "", "csv, json or md (default: by the file's extension)")
+	locale := fs.String("locale", "", "for Markdown: the locale of entries without a Locale line, zh-CN, en or any (default: detected per entry)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageError{"kb import needs exactly one FILE (.csv or .json)"}
+		return usageError{"kb import needs exactly one FILE (.csv, .json or .md)"}
 	}
 	path := fs.Arg(0)
 	f, err := fileFormat(path, *format)
 	if err != nil {
 		return err
 	}
+	if *locale != "" {
+		if f != knowledge.FormatMarkdown {
+			return usageError{"--locale is for Markdown files: CSV and JSON give every entry's locale"}
+		}
+		if _, ok := knowledge.NormalizeLocale(*locale); !ok && !strings.EqualFold(*locale, "any") {
+			return usageError{fmt.Sprintf("unknown locale %q: want zh-CN, en or any", *locale)}
+		}
+	}
 	in, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("kb import: %w", err)
 	}
 	defer in.Close()
-	entries, err := knowledge.ReadEntries(bufio.NewReader(in), f)
+	entries, err := knowledge.ReadEntriesWith(bufio.NewReader(in), f, knowledge.ReadOptions{Locale: *locale})
 	if err != nil {
 		return fmt.Errorf("kb import: %s: nothing was imported: %w", path, err)
 	}
@@ -78,6 +87,11 @@ func runKBImport(ctx context.Context, args []string, getenv func(string) string,
 	}
 	fmt.Fprintf(stdout, "%s %d entries from %s into %s: %d created, %d updated, %d unchanged, %d deleted; the knowledge base has %d entries\n",
 		verb, len(entries), path, *data, rep.Created, rep.Updated, rep.Unchanged, rep.Deleted, len(all))
+	for _, f := range rep.Flagged {
+		for _, fl := range f.Flags {
+			fmt.Fprintf(stderr, "check %s: %s\n", f.ID, fl)
+		}
+	}
 	if rep.After != nil {
 		fmt.Fprintf(stdout, "regression set: %d cases, hit@1 %.3f -> %.3f, out-of-scope declined %.3f -> %.3f\n",
 			rep.After.Cases, rep.Before.Hit1, rep.After.Hit1, rep.Before.OOSDeclined, rep.After.OOSDeclined)
@@ -85,12 +99,12 @@ func runKBImport(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
-// runKBExport writes the data folder's FAQ entries as CSV or JSON. It reads
+// runKBExport writes the data folder's FAQ entries as CSV, JSON or Markdown. It reads
 // the database only, so it works while a server is running.
 func runKBExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("kb export", stderr)
 	data := dataFlag(fs, getenv)
-	format := fs.String("format", "", "csv or json (default: by --out's extension, else csv)")
+	format := fs.String("format", "", "csv, json or md (default: by --out's extension, else csv)")
 	out := fs.String("out", "", "file to write (default: standard output)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -146,17 +160,16 @@ func runKBExport(ctx context.Context, args []string, getenv func(string) string,
 
 // fileFormat picks the format from an explicit flag or the file's extension.
 func fileFormat(path, explicit string) (knowledge.Format, error) {
-	switch strings.ToLower(explicit) {
-	case "csv":
-		return knowledge.FormatCSV, nil
-	case "json":
-		return knowledge.FormatJSON, nil
-	case "":
+	if explicit == "" {
 		f, err := knowledge.FormatOf(path)
 		if err != nil {
-			return "", usageError{err.Error() + "; or pass --format csv|json"}
+			return "", usageError{err.Error() + "; or pass --format csv|json|md"}
 		}
 		return f, nil
 	}
-	return "", usageError{fmt.Sprintf("unknown format %q: want csv or json", explicit)}
+	f, err := knowledge.ParseFormat(explicit)
+	if err != nil {
+		return "", usageError{err.Error()}
+	}
+	return f, nil
 }

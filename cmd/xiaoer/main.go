@@ -3,8 +3,8 @@
 // shopper tokens.
 //
 //	xiaoer serve [--demo] [--addr 127.0.0.1:8080] [--data DIR]
-//	xiaoer kb import [--data DIR] [--replace] FILE.csv|FILE.json
-//	xiaoer kb export [--data DIR] [--format csv|json] [--out FILE]
+//	xiaoer kb import [--data DIR] [--replace] [--dry-run] [--force] [--locale L] FILE.csv|FILE.json|FILE.md
+//	xiaoer kb export [--data DIR] [--format csv|json|md] [--out FILE]
 //	xiaoer kb eval [--data DIR] --queries FILE.csv
 //	xiaoer token [--data DIR] --shopper ID [--ttl 1h]
 //	xiaoer user add|list|passwd|disable|enable [--data DIR] ...
@@ -54,8 +54,8 @@ const usage = `usage: xiaoer <command> [flags]
 
 commands:
   serve        run the chat server (--demo loads the demo shop into an empty data folder)
-  kb import    load FAQ entries from a CSV or JSON file
-  kb export    write the FAQ entries as CSV or JSON
+  kb import    load FAQ entries from a CSV, JSON or Markdown file
+  kb export    write the FAQ entries as CSV, JSON or Markdown
   kb eval      measure how well the knowledge base answers labelled questions
   token        print a signed shopper token for testing an integration
   user         manage staff accounts: add, list, passwd, disable, enable

@@ -11,7 +11,9 @@
  * API: window.Xiaoer.open(), .close(), .setIdentity({token}|null), .setLang('zh'|'en'), .getLang()
  * Events: window receives "xiaoer:lang" (detail.lang) when the widget's language changes.
  *
- * Server data is only ever inserted with textContent.
+ * Server data is only ever inserted with textContent, or, for bot answers, as
+ * elements built one by one from a small Markdown subset (mdBlock); never as
+ * HTML.
  */
 (function () {
   'use strict';
@@ -785,6 +787,159 @@
     return box;
   }
 
+  /* ---------- answer Markdown ---------- */
+
+  // Bot answers may use a small Markdown subset (docs/knowledge-base.md):
+  // line breaks and blank lines, **bold**, *italic*, `code`, "- " and "1. "
+  // lists, and [text](https://...) links to http(s) URLs only. Headings
+  // show as bold lines. Everything else, images and raw HTML included, shows
+  // as the text it is: nodes are made with createElement and textContent,
+  // never from markup, so nothing in an answer can load or run.
+
+  var MD_BULLET = /^ {0,3}[-*] +(.*)$/;
+  var MD_NUMBER = /^ {0,3}(\d{1,9})[.)] +(.*)$/;
+  var MD_HEADING = /^ {0,3}#{1,6} +(.*?)(?: +#+)? *$/;
+  // A link or image at lastIndex: [text](target) or [text](<target> "title").
+  // Its parts cannot overlap, so a failed match costs no more than its length.
+  var MD_LINK = /\[([^[\]\n]{0,1000})\]\( *<?((?:[^()\s<>]|\([^()\s]*\))*)>?(?: +"[^"\n]*")? *\)/y;
+  var MD_ESCAPABLE = /[!-\/:-@\[-`{-~]/;
+
+  // mdURL returns the URL to link to, or null unless u is an http(s) URL
+  // with a host.
+  function mdURL(u) {
+    if (!/^https?:\/\/[^\/\s]/i.test(u)) return null;
+    try {
+      var p = new URL(u);
+      return p.protocol === 'http:' || p.protocol === 'https:' ? p.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // mdInline appends the inline Markdown of s to parent. inLink is true for
+  // a link's text, which holds no links.
+  function mdInline(parent, s, inLink) {
+    var buf = '';
+    var noClose = {}; // marker -> a position from which it has no closing
+    function flush() {
+      if (buf) parent.appendChild(document.createTextNode(buf));
+      buf = '';
+    }
+    // close finds the closing marker for an opening one that ends at from,
+    // not right after it; for "*" and "**" not after a space or a backslash,
+    // and for "*" not part of "**". It returns -1 when there is none.
+    function close(marker, from) {
+      if (noClose[marker] != null && from >= noClose[marker]) return -1;
+      for (var j = s.indexOf(marker, from + 1); j >= 0; j = s.indexOf(marker, j + 1)) {
+        var before = s.charAt(j - 1);
+        if (marker !== '`' && (/\s/.test(before) || before === '\\')) continue;
+        if (marker === '*' && (before === '*' || s.charAt(j + 1) === '*')) continue;
+        if (marker === '**') while (s.charAt(j + 2) === '*') j++; // "***x***": the last two
+        return j;
+      }
+      noClose[marker] = from;
+      return -1;
+    }
+    var lastLink = s.lastIndexOf('](');
+    var i = 0;
+    while (i < s.length) {
+      var c = s.charAt(i);
+      var next = s.charAt(i + 1);
+      var j;
+      if (c === '\\' && MD_ESCAPABLE.test(next)) {
+        buf += next;
+        i += 2;
+        continue;
+      }
+      if (c === '`' && (j = close('`', i)) > i + 1) {
+        flush();
+        parent.appendChild(el('code', 'xiaoer-md-code', s.slice(i + 1, j)));
+        i = j + 1;
+        continue;
+      }
+      if ((c === '[' || (c === '!' && next === '[')) && i < lastLink) {
+        MD_LINK.lastIndex = c === '!' ? i + 1 : i;
+        var m = MD_LINK.exec(s);
+        if (m) {
+          var end = MD_LINK.lastIndex;
+          var href = c === '[' && !inLink ? mdURL(m[2]) : null;
+          if (href) {
+            flush();
+            var a = el('a', 'xiaoer-md-link');
+            a.setAttribute('href', href);
+            a.setAttribute('target', '_blank');
+            a.setAttribute('rel', 'noopener noreferrer nofollow');
+            mdInline(a, m[1], true);
+            parent.appendChild(a);
+          } else {
+            buf += s.slice(i, end); // an image or an unsafe link: its text, as written
+          }
+          i = end;
+          continue;
+        }
+      }
+      if (c === '*' && next === '*' && !/\s/.test(s.charAt(i + 2)) && (j = close('**', i + 1)) > i + 2) {
+        flush();
+        var b = el('strong', 'xiaoer-md-strong');
+        mdInline(b, s.slice(i + 2, j), inLink);
+        parent.appendChild(b);
+        i = j + 2;
+        continue;
+      }
+      if (c === '*' && next !== '*' && next && !/\s/.test(next) && (j = close('*', i)) > i + 1) {
+        flush();
+        var em = el('em', 'xiaoer-md-em');
+        mdInline(em, s.slice(i + 1, j), inLink);
+        parent.appendChild(em);
+        i = j + 1;
+        continue;
+      }
+      buf += c;
+      i++;
+    }
+    flush();
+  }
+
+  // mdBlock renders a bot answer: one block per line, as textBlock does,
+  // with runs of list lines as a list.
+  function mdBlock(text) {
+    var box = el('div', 'xiaoer-text');
+    var lines = String(text).split(/\r?\n/);
+    if (lines.length < 2 && !MD_BULLET.test(lines[0]) && !MD_NUMBER.test(lines[0]) && !MD_HEADING.test(lines[0])) {
+      mdInline(box, lines[0], false);
+      return box;
+    }
+    var list = null;
+    var listKind = '';
+    lines.forEach(function (line) {
+      var m;
+      var kind = (m = MD_BULLET.exec(line)) ? 'ul' : (m = MD_NUMBER.exec(line)) ? 'ol' : '';
+      if (kind) {
+        if (!list || listKind !== kind) {
+          list = el(kind, 'xiaoer-md-list');
+          listKind = kind;
+          if (kind === 'ol' && m[1] !== '1') list.setAttribute('start', String(parseInt(m[1], 10)));
+          box.appendChild(list);
+        }
+        var li = el('li');
+        mdInline(li, m[kind === 'ol' ? 2 : 1], false);
+        list.appendChild(li);
+        return;
+      }
+      list = null;
+      var row = el('div', 'xiaoer-line');
+      if ((m = MD_HEADING.exec(line))) {
+        var h = el('strong', 'xiaoer-md-strong');
+        mdInline(h, m[1], false);
+        row.appendChild(h);
+      } else {
+        mdInline(row, line, false);
+      }
+      box.appendChild(row);
+    });
+    return box;
+  }
+
   function capitalize(s) {
     s = String(s);
     return s.charAt(0).toUpperCase() + s.slice(1);
@@ -835,7 +990,7 @@
     if (cards.length) body.classList.add('xiaoer-body-cards');
     if (text || !cards.length) {
       var bubble = el('div', 'xiaoer-bubble');
-      bubble.appendChild(textBlock(text));
+      bubble.appendChild(role === 'bot' ? mdBlock(text) : textBlock(text));
       body.appendChild(bubble);
     }
 
@@ -1468,6 +1623,8 @@
 
   var api = {
     _xiaoer: true,
+    // _md renders text as a bot answer, detached, for tests.
+    _md: function (text) { return mdBlock(text); },
     open: function () {
       if (!S.built) { S.wantOpen = true; return; }
       S.isOpen = true;

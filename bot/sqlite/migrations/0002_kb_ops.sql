@@ -8,7 +8,6 @@ ALTER TABLE faq_entries ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE faq_entries ADD COLUMN updated_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE faq_entries ADD COLUMN created_at TEXT NOT NULL DEFAULT '';
 ALTER TABLE faq_entries ADD COLUMN deleted_at TEXT NOT NULL DEFAULT ''; -- '' = not deleted
-ALTER TABLE faq_entries ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'; -- JSON: what the safe-content check found on the last save
 UPDATE faq_entries SET created_at = updated_at;
 CREATE INDEX faq_entries_by_updated ON faq_entries(updated_at);
 
