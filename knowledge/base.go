@@ -110,6 +110,7 @@ type Base struct {
 	ix     *Index
 	logger *slog.Logger
 	now    func() time.Time
+	dense  *dense // nil: keyword search only (see UseEmbeddings)
 
 	mu sync.Mutex // serialises writes, so the index applies store revisions in order
 }
@@ -141,13 +142,19 @@ func (b *Base) Sync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("knowledge: sync: %w", err)
 	}
+	entries = Normalize(entries)
+	if b.dense != nil {
+		if err := b.dense.load(ctx, entries); err != nil {
+			return fmt.Errorf("knowledge: sync: cached vectors: %w", err)
+		}
+	}
 	if ixRev == rev && (n > 0 || len(entries) == 0) {
 		b.logger.Debug("knowledge: index is up to date", "revision", rev, "entries", n)
 		return nil
 	}
 	b.logger.Info("knowledge: rebuilding index from store",
 		"index_revision", ixRev, "store_revision", rev, "index_entries", n, "store_entries", len(entries))
-	if err := b.ix.Rebuild(ctx, Normalize(entries), rev); err != nil {
+	if err := b.ix.Rebuild(ctx, entries, rev); err != nil {
 		return fmt.Errorf("knowledge: sync: %w", err)
 	}
 	return nil
@@ -161,8 +168,14 @@ func (b *Base) Reindex(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("knowledge: reindex: store entries: %w", err)
 	}
-	if err := b.ix.Rebuild(ctx, Normalize(searchable(entries)), rev); err != nil {
+	entries = Normalize(searchable(entries))
+	if err := b.ix.Rebuild(ctx, entries, rev); err != nil {
 		return fmt.Errorf("knowledge: reindex: %w", err)
+	}
+	if b.dense != nil {
+		if err := b.dense.load(ctx, entries); err != nil {
+			return fmt.Errorf("knowledge: reindex: cached vectors: %w", err)
+		}
 	}
 	return nil
 }
@@ -188,9 +201,32 @@ func (b *Base) Entries(ctx context.Context) ([]Entry, error) {
 	return entries, nil
 }
 
-// Search searches the index (see Index.Search).
+// Search searches the index (see Index.Search). With embeddings in use
+// (UseEmbeddings), the keyword ranking is fused with the ranking by
+// embedding similarity; if the question cannot be embedded in time, the
+// keyword result stands alone.
 func (b *Base) Search(ctx context.Context, q string, opts SearchOptions) (Result, error) {
-	return b.ix.Search(ctx, q, opts)
+	if b.dense == nil {
+		return b.ix.Search(ctx, q, opts)
+	}
+	limit := opts.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	limit = min(limit, MaxLimit)
+	wide := opts
+	wide.Limit = max(limit, b.dense.cfg.Depth)
+	lex, err := b.ix.Search(ctx, q, wide)
+	if err != nil {
+		return lex, err
+	}
+	locale, _ := NormalizeLocale(opts.Locale)
+	qv, ok := b.dense.query(ctx, q)
+	if !ok || len(lex.Hits) == 0 && len(b.ix.terms(q)) == 0 {
+		lex.Hits = lex.Hits[:min(limit, len(lex.Hits))]
+		return lex, nil
+	}
+	return b.dense.fuse(b.ix, q, lex, b.dense.top(qv, locale, opts), limit), nil
 }
 
 // Facets returns the categories, tags and locales in use.

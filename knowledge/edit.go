@@ -161,6 +161,13 @@ func (b *Base) put(ctx context.Context, op string, c Change) (Record, error) {
 	if err != nil {
 		return rec, fmt.Errorf("knowledge: %s %q: saved revision %d but the index update failed (Sync repairs it): %w", op, rec.ID, rev, err)
 	}
+	if b.dense != nil {
+		if rec.Searchable() {
+			b.dense.update([]Entry{rec.Entry}, nil)
+		} else {
+			b.dense.update(nil, []string{rec.ID})
+		}
+	}
 	b.logger.Info("knowledge: entry changed", "id", rec.ID, "action", c.Action, "version", rec.Version, "by", c.By, "revision", rev)
 	return rec, nil
 }

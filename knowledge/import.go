@@ -74,7 +74,11 @@ func (b *Base) Import(ctx context.Context, entries []Entry, opts ImportOptions) 
 	// goes away, or the index stays behind until the next Sync.
 	ictx := context.WithoutCancel(ctx)
 	if opts.Replace {
-		err = b.ix.Rebuild(ictx, searchable(after), res.Revision)
+		live := searchable(after)
+		err = b.ix.Rebuild(ictx, live, res.Revision)
+		if err == nil && b.dense != nil {
+			err = b.dense.load(ictx, live)
+		}
 	} else {
 		var upsert []Entry
 		var drop []string
@@ -86,6 +90,9 @@ func (b *Base) Import(ctx context.Context, entries []Entry, opts ImportOptions) 
 			}
 		}
 		err = b.ix.Apply(ictx, upsert, drop, res.Revision)
+		if b.dense != nil {
+			b.dense.update(upsert, drop)
+		}
 	}
 	if err != nil {
 		return rep, fmt.Errorf("knowledge: import: saved revision %d but the index update failed (Sync repairs it): %w", res.Revision, err)

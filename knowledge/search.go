@@ -18,6 +18,10 @@ type Hit struct {
 	Entry
 	Score      float64 // raw bleve score
 	Confidence float64 // 0..1, comparable across queries (see Index.Search)
+	// Similarity is the cosine similarity of the question to the entry's
+	// closest phrasing when embeddings are in use (Base.UseEmbeddings); 0
+	// otherwise.
+	Similarity float64
 }
 
 // Result is what a search found.

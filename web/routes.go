@@ -1,6 +1,11 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/xiaoer-cs/xiaoer/knowledge"
+	"github.com/xiaoer-cs/xiaoer/web/auth"
+)
 
 // routes is the whole HTTP surface of the server, in one place.
 func (s *Server) routes() http.Handler {
@@ -11,6 +16,52 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Demo {
 		mux.Handle("GET /api/v1/demo/token", handleDemoToken(s.deps.Tokens, s.cfg.DemoShoppers, s.cfg.DemoTokenTTL, s.log))
 	}
+	if a := s.deps.Auth; a != nil {
+		// Staff accounts (docs/accounts.md); each maker carries its own protection.
+		mux.Handle("POST /api/v1/auth/login", a.HandleLogin())
+		mux.Handle("POST /api/v1/auth/logout", a.HandleLogout())
+		mux.Handle("GET /api/v1/auth/me", a.HandleMe())
+		mux.Handle("GET /api/v1/admin/users", a.HandleListUsers())
+		mux.Handle("POST /api/v1/admin/users", a.HandleCreateUser())
+		mux.Handle("PATCH /api/v1/admin/users/{id}", a.HandleUpdateUser())
+	}
+	if kb, a := s.deps.Admin, s.deps.Auth; kb != nil && a != nil {
+		// The knowledge-base admin API (docs/admin-api.md): roles with the kb
+		// permission only, CSRF-checked by the middleware.
+		kbAdmin := func(pattern string, h http.Handler) { mux.Handle(pattern, a.Require(auth.PermKB)(h)) }
+		log, who := s.log.With("api", "kb-admin"), staffName
+		kbAdmin("GET /api/v1/admin/kb/entries", handleKBList(kb, log))
+		kbAdmin("POST /api/v1/admin/kb/entries", handleKBCreate(kb, who, log))
+		kbAdmin("GET /api/v1/admin/kb/entries/{id}", handleKBGet(kb, log))
+		kbAdmin("PUT /api/v1/admin/kb/entries/{id}", handleKBUpdate(kb, who, log))
+		kbAdmin("DELETE /api/v1/admin/kb/entries/{id}", handleKBAction(kb, who, log, knowledge.ActionDelete))
+		kbAdmin("POST /api/v1/admin/kb/entries/{id}/disable", handleKBAction(kb, who, log, knowledge.ActionDisable))
+		kbAdmin("POST /api/v1/admin/kb/entries/{id}/enable", handleKBAction(kb, who, log, knowledge.ActionEnable))
+		kbAdmin("POST /api/v1/admin/kb/entries/{id}/restore", handleKBAction(kb, who, log, knowledge.ActionRestore))
+		kbAdmin("GET /api/v1/admin/kb/entries/{id}/versions", handleKBVersions(kb, log))
+		kbAdmin("GET /api/v1/admin/kb/entries/{id}/diff", handleKBDiff(kb, log))
+		kbAdmin("POST /api/v1/admin/kb/entries/{id}/rollback", handleKBRollback(kb, who, log))
+		kbAdmin("GET /api/v1/admin/kb/facets", handleKBFacets(kb, log))
+		kbAdmin("POST /api/v1/admin/kb/import", handleKBImport(kb, who, log))
+		kbAdmin("GET /api/v1/admin/kb/export", handleKBExport(kb, log))
+		kbAdmin("GET /api/v1/admin/kb/try", handleKBTry(kb, log))
+		kbAdmin("GET /api/v1/admin/kb/regression", handleKBRegressionList(kb, log))
+		kbAdmin("POST /api/v1/admin/kb/regression", handleKBRegressionAdd(kb, who, log))
+		kbAdmin("DELETE /api/v1/admin/kb/regression/{id}", handleKBRegressionDelete(kb, log))
+		kbAdmin("POST /api/v1/admin/kb/regression/run", handleKBRegressionRun(kb, log))
+		kbAdmin("GET /api/v1/admin/kb/gaps", handleKBGaps(kb, log))
+		kbAdmin("POST /api/v1/admin/kb/gaps/{id}/entry", handleKBGapToEntry(kb, who, log))
+		kbAdmin("POST /api/v1/admin/kb/gaps/{id}/alternate", handleKBGapToAlternate(kb, who, log))
+		kbAdmin("POST /api/v1/admin/kb/gaps/{id}/dismiss", handleKBGapStatus(kb, who, log, knowledge.GapDismissed))
+		kbAdmin("POST /api/v1/admin/kb/gaps/{id}/reopen", handleKBGapStatus(kb, who, log, knowledge.GapOpen))
+	}
 	mux.Handle("GET /", handleStatic())
 	return securityHeaders(mux)
+}
+
+// staffName is the signed-in staff member's username, recorded in the
+// knowledge base's history.
+func staffName(r *http.Request) string {
+	u, _ := auth.UserFrom(r.Context())
+	return u.Username
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/xiaoer-cs/xiaoer/bot"
 	"github.com/xiaoer-cs/xiaoer/knowledge"
+	"github.com/xiaoer-cs/xiaoer/web/auth"
 	"github.com/xiaoer-cs/xiaoer/web/shoptoken"
 )
 
@@ -102,6 +103,11 @@ type Deps struct {
 	KB       Searcher
 	Hub      *Hub
 	Tokens   *shoptoken.Signer
+	// Auth signs staff in (web/auth); nil serves no staff routes.
+	Auth *auth.Service
+	// Admin is the knowledge base the admin API edits; nil (or a nil Auth)
+	// serves no admin API.
+	Admin *knowledge.Base
 	// Ready reports whether the store and the index answer, for /healthz.
 	Ready func(ctx context.Context) error
 }

@@ -7,6 +7,7 @@
 //	xiaoer kb export [--data DIR] [--format csv|json] [--out FILE]
 //	xiaoer kb eval [--data DIR] --queries FILE.csv
 //	xiaoer token [--data DIR] --shopper ID [--ttl 1h]
+//	xiaoer user add|list|passwd|disable|enable [--data DIR] ...
 //	xiaoer version
 package main
 
@@ -57,6 +58,7 @@ commands:
   kb export    write the FAQ entries as CSV or JSON
   kb eval      measure how well the knowledge base answers labelled questions
   token        print a signed shopper token for testing an integration
+  user         manage staff accounts: add, list, passwd, disable, enable
   version      print the version
 
 Run "xiaoer <command> -h" for the flags of a command. Every flag has an
@@ -87,6 +89,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError{fmt.Sprintf("unknown kb subcommand %q: want import, export or eval", args[1])}
 	case "token":
 		return runToken(args[1:], getenv, stdout, stderr)
+	case "user":
+		return runUser(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "xiaoer", version)
 		return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/xiaoer-cs/xiaoer/bot"
 	"github.com/xiaoer-cs/xiaoer/handoff"
 	"github.com/xiaoer-cs/xiaoer/web"
+	"github.com/xiaoer-cs/xiaoer/web/auth"
 	"github.com/xiaoer-cs/xiaoer/web/shoptoken"
 )
 
@@ -30,6 +31,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	origins := fs.String("origins", envOr(getenv, "XIAOER_ALLOWED_ORIGINS", ""), "comma-separated shop origins allowed to open the chat socket, e.g. https://shop.example.com (env XIAOER_ALLOWED_ORIGINS)")
 	logFormat := fs.String("log-format", envOr(getenv, "XIAOER_LOG_FORMAT", "text"), "log format: text or json (env XIAOER_LOG_FORMAT)")
 	logLevel := fs.String("log-level", envOr(getenv, "XIAOER_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XIAOER_LOG_LEVEL)")
+	behindTLS := fs.Bool("behind-tls", envBool(getenv, "XIAOER_BEHIND_TLS"), "a TLS proxy serves this server as https: staff cookies get the Secure flag and staff pages expect https origins (env XIAOER_BEHIND_TLS)")
+	embedOpts := addEmbedFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -37,6 +40,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 	}
 	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	embedder, denseCfg, err := embedOpts.embedder(getenv)
 	if err != nil {
 		return err
 	}
@@ -55,11 +62,29 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	}
+	if embedder != nil {
+		// Dense retrieval: the vectors cached for the store's entries load
+		// now (Sync); the embedder goroutine below embeds what changed.
+		d.kb.UseEmbeddings(embedder, d.store, denseCfg)
+		if err := d.kb.Sync(ctx); err != nil {
+			return err
+		}
+		log.Info("embeddings in use", "endpoint", embedder, "pending", d.kb.Pending())
+	}
 	secret, err := loadSecret(getenv, *data, true)
 	if err != nil {
 		return err
 	}
 	tokens, err := shoptoken.NewSigner(secret, nil)
+	if err != nil {
+		return err
+	}
+
+	cost, err := bcryptCost(getenv)
+	if err != nil {
+		return err
+	}
+	staff, err := auth.New(auth.Config{BcryptCost: cost, BehindTLS: *behindTLS}, d.store, d.store, log.With("component", "auth"))
 	if err != nil {
 		return err
 	}
@@ -78,6 +103,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		KB:       d.kb,
 		Hub:      hub,
 		Tokens:   tokens,
+		Auth:     staff,
+		Admin:    d.kb,
 		Ready: func(ctx context.Context) error {
 			if err := d.store.Ping(ctx); err != nil {
 				return err
@@ -105,6 +132,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer stopBot()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.Run(botCtx) })
+	g.Go(func() error { return d.kb.RunEmbedder(botCtx) })
 	g.Go(func() error {
 		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve http: %w", err)

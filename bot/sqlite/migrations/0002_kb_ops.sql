@@ -8,6 +8,7 @@ ALTER TABLE faq_entries ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE faq_entries ADD COLUMN updated_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE faq_entries ADD COLUMN created_at TEXT NOT NULL DEFAULT '';
 ALTER TABLE faq_entries ADD COLUMN deleted_at TEXT NOT NULL DEFAULT ''; -- '' = not deleted
+ALTER TABLE faq_entries ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'; -- JSON: what the safe-content check found on the last save
 UPDATE faq_entries SET created_at = updated_at;
 CREATE INDEX faq_entries_by_updated ON faq_entries(updated_at);
 
@@ -32,6 +33,15 @@ CREATE TABLE faq_versions (
 );
 INSERT INTO faq_versions (entry_id, version, action, locale, question, alternates, answer, category, tags, disabled, deleted, by, at)
   SELECT id, 1, 'create', locale, question, alternates, answer, category, tags, disabled, 0, '', updated_at FROM faq_entries;
+
+-- kb_settings holds the knowledge base's settings as JSON documents (the
+-- synonym list), with who saved them when.
+CREATE TABLE kb_settings (
+  key        TEXT PRIMARY KEY,
+  value      TEXT NOT NULL,
+  updated_by TEXT NOT NULL DEFAULT '',
+  updated_at TEXT NOT NULL
+);
 
 -- kb_regression is the saved regression set: questions with the entry that
 -- must answer them ('' = the bot must decline).
