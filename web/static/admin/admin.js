@@ -1239,7 +1239,7 @@
         : null;
       var words = h('p', { class: 'hit-words small' }, h('span', { class: 'muted', text: t('matchedWords') + ': ' }),
         matched.length ? matched.map(function (w) { return h('span', { class: 'chip chip-match', text: w }); })
-          : h('span', { class: 'muted', text: t('noMatchInfo') }));
+          : h('span', { class: 'muted no-match', text: t('noMatchInfo') }));
       var answer = h('p', { class: 'hit-answer muted small', text: (hit.answer || '').slice(0, 220) + ((hit.answer || '').length > 220 ? '…' : '') });
       var saveKey = hit.id;
       var save = tryState.saved[saveKey]
