@@ -197,6 +197,43 @@ note:(li.querySelector('.no-match')||{}).textContent||''}})()`)
 
 	tb.screenshot("admin-regression")
 
+	// A file with mistakes is refused with every problem and its line.
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	badCSV := "id,locale,question,alternates,answer,category\n" +
+		"ok-1,zh-CN,问题一,,答案一,misc\n" +
+		"no-question,zh-CN,,,答案二,misc\n" +
+		"bad-locale,fr,Question trois,,Réponse,misc\n"
+	if err := os.WriteFile(bad, []byte(badCSV), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tb.do("check a file with mistakes",
+		chromedp.Click(chromedp.CSS(`#tabs a[data-view="import"]`)),
+		chromedp.WaitVisible(chromedp.ID("imp-file")),
+		chromedp.SetUploadFiles(chromedp.ID("imp-file"), []string{bad}),
+		chromedp.Click(chromedp.ID("imp-check")),
+	)
+	tb.waitUntil("the problems are listed", `!!document.querySelector('#imp-error[data-code="invalid"] #imp-problems')`)
+	lines := eval[[]string](tb, `Array.prototype.map.call(document.querySelectorAll('#imp-problems li'),function(l){return l.getAttribute('data-line')})`)
+	if !slices.Equal(lines, []string{"3", "4"}) {
+		t.Errorf("the problems are on lines %q, want 3 and 4:\n%s", lines, eval[string](tb, `document.getElementById('imp-problems').innerText`))
+	}
+
+	// A file that would break the saved case is refused, naming the case.
+	worse := filepath.Join(t.TempDir(), "worse.csv")
+	if err := os.WriteFile(worse, faqCSV(t, []faqRow{{faqTryID, "zh-CN", "发票丢了怎么办", "请联系客服重开。", "invoice", nil}}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tb.do("import a file that makes the regression set worse",
+		chromedp.SetUploadFiles(chromedp.ID("imp-file"), []string{worse}),
+		chromedp.Click(chromedp.ID("imp-run")),
+	)
+	tb.waitUntil("the import is refused", `!!document.querySelector('#imp-refused[data-code="regression"] #imp-failures tr')`)
+	failed := eval[[]string](tb, `Array.prototype.map.call(document.querySelectorAll('#imp-failures tr'),function(r){return r.cells[0].textContent+' → '+r.getAttribute('data-expected')})`)
+	if !slices.Equal(failed, []string{tryQ + " → " + faqTryID}) {
+		t.Errorf("the refused import lists %q, want the saved case", failed)
+	}
+	tb.screenshot("admin-import-refused")
+
 	// 9. A shopper asks what the knowledge base cannot answer: it becomes a gap.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -235,7 +272,10 @@ note:(li.querySelector('.no-match')||{}).textContent||''}})()`)
 	if got := eval[string](tb, `typeof window.__pwned`); got != "undefined" {
 		t.Errorf("window.__pwned is %s: an entry's text ran as code", got)
 	}
-	tb.checkConsoleExcept(expected401)
+	// The bad file and the worse one were refused on purpose.
+	tb.checkConsoleExcept(expected401,
+		failedRequest("400 (Bad Request)", `/api/v1/admin/kb/import\?format=csv&dry_run=1`),
+		failedRequest("409 (Conflict)", `/api/v1/admin/kb/import\?format=csv`))
 }
 
 // gapQuestion is what a shopper asks that the knowledge base cannot answer
@@ -244,7 +284,15 @@ const gapQuestion = "新疆阿勒泰的牧场能收到包裹吗"
 
 // expected401 are the console reports the page causes on purpose: the
 // check for a session when it loads, and the wrong password.
-var expected401 = regexp.MustCompile(`^network error: Failed to load resource: the server responded with a status of 401 \(Unauthorized\) http://[^ ]+/api/v1/auth/(me|login)$`)
+var expected401 = failedRequest("401 (Unauthorized)", `/api/v1/auth/(me|login)`)
+
+// failedRequest matches the console report of a request that a test makes
+// fail on purpose: the status (with its text) for a URL whose path and
+// query match the pattern path.
+func failedRequest(status, path string) *regexp.Regexp {
+	return regexp.MustCompile(`^network error: Failed to load resource: the server responded with a status of ` +
+		regexp.QuoteMeta(status) + ` http://[^/ ]+` + path + `$`)
+}
 
 // adminLogin types a username and password into the login form and
 // submits it with the Enter key.
@@ -676,7 +724,7 @@ Array.prototype.map.call(r.querySelectorAll('.col-tags .chip'),function(c){retur
 	tb.do("reopen it", chromedp.Click(chromedp.CSS(`#gaps-body tr[data-gap-id="`+dismissGap+`"] button[data-action="gap-reopen"]`)))
 	tb.waitUntil("it left the dismissed list", `!`+gapRow(dismissQ))
 	// The taken id and the collision were refused with 409 on purpose.
-	tb.checkConsoleExcept(expected401, regexp.MustCompile(`^network error: Failed to load resource: the server responded with a status of 409 \(Conflict\) http://[^ ]+/api/v1/admin/kb/entries(/`+editID+`)?$`))
+	tb.checkConsoleExcept(expected401, failedRequest("409 (Conflict)", `/api/v1/admin/kb/entries(/`+editID+`)?`))
 }
 
 // staffAPI is a staff member using the API directly, as a second person
