@@ -78,7 +78,7 @@
       wouldAnswer: '机器人会回答', wouldDecline: '机器人会拒答（转为追问或转人工）',
       verdictDetail: '第一条的置信度 {c}，回答阈值 {t}', verdictNoHits: '没有任何条目匹配，回答阈值 {t}',
       confidence: '置信度', score: '得分', matchedWords: '命中词', matchedPhrasing: '最佳匹配问法',
-      noMatchInfo: '服务器未提供命中词', noHits: '没有匹配的条目。',
+      noMatchInfo: '服务器未提供命中词，无法标出命中的词。', noHits: '没有匹配的条目。',
       saveCase: '存为回归用例', saveDeclineCase: '存为“应拒答”用例', caseSaved: '已存为回归用例',
       gapsHint: '顾客问过、但机器人没能很好回答的问题：没有把握的回答、差评或转人工。按被问次数排序。',
       gapOpen: '待处理', gapResolved: '已解决', gapDismissed: '已忽略',
@@ -177,7 +177,7 @@
       wouldAnswer: 'The bot would answer', wouldDecline: 'The bot would decline (ask back or offer a person)',
       verdictDetail: 'top confidence {c}, threshold {t}', verdictNoHits: 'no entry matches; threshold {t}',
       confidence: 'Confidence', score: 'Score', matchedWords: 'Matched', matchedPhrasing: 'Best phrasing',
-      noMatchInfo: 'the server does not report matched words', noHits: 'No entry matches.',
+      noMatchInfo: 'The server does not report which words matched, so none are marked.', noHits: 'No entry matches.',
       saveCase: 'Save as regression case', saveDeclineCase: 'Save as “must decline” case', caseSaved: 'Saved as a regression case',
       gapsHint: 'Questions shoppers asked that the bot did not answer well: no confident answer, a thumbs-down, or a handoff. Most asked first.',
       gapOpen: 'Open', gapResolved: 'Resolved', gapDismissed: 'Dismissed',
@@ -1204,6 +1204,7 @@
     var box = clear($('try-result'));
     var res = tryState.result;
     if (!res) return;
+    box.setAttribute('data-q', tryState.query);
     var hits = res.hits || [];
     var top = hits[0];
     var verdict = h('div', { class: 'verdict ' + (res.answerable ? 'verdict-yes' : 'verdict-no'), id: 'try-verdict',
@@ -1220,6 +1221,10 @@
         : button(t('saveDeclineCase'), { 'data-action': 'save-case', 'data-expected': '', id: 'try-save-decline' }));
     }
     box.appendChild(verdict);
+    // The server may not report matched words (docs/admin-api.md): say so
+    // once rather than on every hit.
+    var anyMatched = hits.some(function (x) { return Array.isArray(x.matched) && x.matched.length; });
+    if (hits.length && !anyMatched) box.appendChild(h('p', { class: 'muted small no-match', text: t('noMatchInfo') }));
     if (!hits.length) {
       box.appendChild(h('p', { class: 'muted', text: t('noHits') }));
       return;
@@ -1237,9 +1242,9 @@
         ? h('p', { class: 'hit-phrasing' }, h('span', { class: 'muted small', text: t('matchedPhrasing') + ': ' }),
           h('span', { class: 'phrasing' }, highlight(hit.phrasing, matched)))
         : null;
-      var words = h('p', { class: 'hit-words small' }, h('span', { class: 'muted', text: t('matchedWords') + ': ' }),
+      var words = anyMatched ? h('p', { class: 'hit-words small' }, h('span', { class: 'muted', text: t('matchedWords') + ': ' }),
         matched.length ? matched.map(function (w) { return h('span', { class: 'chip chip-match', text: w }); })
-          : h('span', { class: 'muted no-match', text: t('noMatchInfo') }));
+          : h('span', { class: 'muted', text: '—' })) : null;
       var answer = h('p', { class: 'hit-answer muted small', text: (hit.answer || '').slice(0, 220) + ((hit.answer || '').length > 220 ? '…' : '') });
       var saveKey = hit.id;
       var save = tryState.saved[saveKey]
@@ -1617,7 +1622,7 @@
       ta.disabled = !syn.data;
       box.appendChild(h('label', { class: 'field' }, h('span', { class: 'syn-label', 'data-locale': l }, t('synLocale', { l: localeLabel(l) })), ta));
     });
-    $('syn-save').disabled = !syn.data;
+    show($('syn-form'), !!syn.data);
     renderSynonymNote();
   }
 
