@@ -488,6 +488,7 @@
   // server's own message when it says more, and every problem.
   function showError(box, err, extra) {
     clear(box);
+    box.removeAttribute('data-code');
     if (!err) { box.hidden = true; return; }
     if (typeof err === 'string') {
       box.appendChild(h('p', { class: 'alert-title', text: err }));
