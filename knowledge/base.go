@@ -98,6 +98,7 @@ type Store interface {
 	EntryStore
 	GapStore
 	RegressionStore
+	SettingStore
 }
 
 // Base is the knowledge base: entries with their versions in the store, the
@@ -129,6 +130,9 @@ func NewBase(store Store, ix *Index, logger *slog.Logger) *Base {
 func (b *Base) Sync(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if err := b.loadSynonyms(ctx); err != nil {
+		return fmt.Errorf("knowledge: sync: %w", err)
+	}
 	entries, rev, err := b.store.Entries(ctx)
 	if err != nil {
 		return fmt.Errorf("knowledge: sync: store entries: %w", err)
@@ -226,7 +230,7 @@ func (b *Base) Search(ctx context.Context, q string, opts SearchOptions) (Result
 		lex.Hits = lex.Hits[:min(limit, len(lex.Hits))]
 		return lex, nil
 	}
-	return b.dense.fuse(b.ix, q, lex, b.dense.top(qv, locale, opts), limit), nil
+	return b.dense.fuse(b.ix, q, locale, lex, b.dense.top(qv, locale, opts), limit), nil
 }
 
 // Facets returns the categories, tags and locales in use.

@@ -436,3 +436,46 @@ func TestSearchFilters(t *testing.T) {
 		}
 	}
 }
+
+func TestSynonymsSavedAndAppliedWithoutReindex(t *testing.T) {
+	ctx := context.Background()
+	b, store := newBase(t)
+	list, err := b.Synonyms(ctx)
+	if err != nil || !list.Default || len(list.Groups) == 0 {
+		t.Fatalf("Synonyms before any save = %+v, %v; want the defaults", list, err)
+	}
+	q := "any vouchers?"
+	if got := top(t, b, q); got == "gift-card" {
+		t.Fatalf("precondition: %q is answered without a synonym", q)
+	}
+	if _, err := b.SetSynonyms(ctx, []knowledge.SynonymGroup{{Terms: []string{"x"}}, {Locale: "fr", Terms: []string{"a", "b"}}}, "alice"); !knowledge.IsInvalid(err) {
+		t.Errorf("SetSynonyms with bad groups = %v, want an invalid-input error", err)
+	} else if fe := err.(*knowledge.FileError); len(fe.Problems) != 2 {
+		t.Errorf("bad groups: %d problems listed, want 2: %v", len(fe.Problems), err)
+	}
+	saved, err := b.SetSynonyms(ctx, []knowledge.SynonymGroup{{Locale: "en", Terms: []string{"gift card", " voucher "}}}, "alice")
+	if err != nil || saved.Default || saved.UpdatedBy != "alice" {
+		t.Fatalf("SetSynonyms = %+v, %v", saved, err)
+	}
+	if got := top(t, b, q); got != "gift-card" {
+		t.Errorf("after adding gift card = voucher, %q is answered by %q, want gift-card", q, got)
+	}
+
+	// A restart applies the saved list.
+	ix2, err := knowledge.OpenIndex(filepath.Join(t.TempDir(), "index2"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix2.Close()
+	b2 := knowledge.NewBase(store, ix2, nil)
+	if err := b2.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := top(t, b2, q); got != "gift-card" {
+		t.Errorf("after a restart, %q is answered by %q, want gift-card", q, got)
+	}
+	list, _ = b2.Synonyms(ctx)
+	if list.Default || len(list.Groups) != 1 || list.Groups[0].Terms[1] != "voucher" {
+		t.Errorf("saved list = %+v", list)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // fakeStore is a Store whose Entries answers from memory (or EntriesFn);
@@ -15,6 +16,10 @@ type fakeStore struct {
 	rev     int64
 
 	EntriesFn func(ctx context.Context) ([]Entry, int64, error)
+}
+
+func (s *fakeStore) Setting(context.Context, string) ([]byte, string, time.Time, bool, error) {
+	return nil, "", time.Time{}, false, nil
 }
 
 func (s *fakeStore) Entries(ctx context.Context) ([]Entry, int64, error) {

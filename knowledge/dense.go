@@ -386,7 +386,7 @@ func (d *dense) confidence(cos, threshold float64) float64 {
 
 // fuse merges keyword hits with dense ones by reciprocal-rank fusion.
 // Entries only the dense side found get their keyword confidence from ix.
-func (d *dense) fuse(ix *Index, q string, lex Result, dh []denseHit, limit int) Result {
+func (d *dense) fuse(ix *Index, q, locale string, lex Result, dh []denseHit, limit int) Result {
 	type fused struct {
 		hit   Hit
 		score float64
@@ -404,11 +404,11 @@ func (d *dense) fuse(ix *Index, q string, lex Result, dh []denseHit, limit int) 
 			extra = append(extra, h.e)
 		}
 	}
-	confs := ix.confidences(q, extra)
+	scored := ix.confidences(q, locale, extra)
 	for i, h := range dh {
 		f, ok := byID[h.e.ID]
 		if !ok {
-			f = &fused{hit: Hit{Entry: h.e, Confidence: confs[h.e.ID]}}
+			f = &fused{hit: scored[h.e.ID]}
 			byID[h.e.ID] = f
 			order = append(order, f)
 		}
@@ -427,10 +427,11 @@ func (d *dense) fuse(ix *Index, q string, lex Result, dh []denseHit, limit int) 
 	return out
 }
 
-// confidences computes the keyword confidence of q against entries that
-// the keyword search did not return (see Index.Search), by id.
-func (ix *Index) confidences(q string, entries []Entry) map[string]float64 {
-	out := make(map[string]float64, len(entries))
+// confidences scores q against entries that the keyword search did not
+// return, as Index.Search scores its hits, by id: their keyword confidence
+// and the words that matched.
+func (ix *Index) confidences(q string, locale string, entries []Entry) map[string]Hit {
+	out := make(map[string]Hit, len(entries))
 	if len(entries) == 0 {
 		return out
 	}
@@ -443,17 +444,14 @@ func (ix *Index) confidences(q string, entries []Entry) map[string]float64 {
 	if err != nil {
 		return out
 	}
-	qterms := ix.terms(q)
-	if ix.cfg.DropBoundaryBigrams {
-		qterms = ix.contentTerms(q, stats)
-	}
+	aq := ix.analyseQuery(q, stats, locale)
 	gamma := 1.0
 	if ix.cfg.CJKGamma > 0 && ix.cfg.CJKGamma < 1 {
-		gamma = 1 - (1-ix.cfg.CJKGamma)*ix.cjkShare(q)
+		gamma = 1 - (1-ix.cfg.CJKGamma)*aq.cjk
 	}
-	qw := stats.weigh(qterms, ix.cfg.UnknownDF)
 	for _, e := range entries {
-		out[e.ID] = math.Pow(ix.confidence(qw, e, stats), gamma)
+		sc := ix.scoreEntry(&aq, e, stats)
+		out[e.ID] = explain(Hit{Entry: e, Confidence: ix.cfg.Rerank.confidence(sc, gamma)}, &aq, sc)
 	}
 	return out
 }

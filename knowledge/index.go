@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -46,6 +47,8 @@ type Index struct {
 	statsMu  sync.Mutex
 	stats    *termStats // document frequencies for Confidence; nil when stale
 	statsGen uint64     // bumped by every write, so a stale build is not cached
+
+	synonyms atomic.Pointer[synonymSet] // applied to queries; swapped whole by SetSynonyms
 }
 
 // ErrClosed is returned by Index methods called after Close.
@@ -70,6 +73,9 @@ func openIndex(dir string, logger *slog.Logger, cfg indexConfig) (*Index, error)
 		return nil, fmt.Errorf("knowledge: open index %s: mapping: %w", dir, err)
 	}
 	ix := &Index{dir: dir, logger: logger, cfg: cfg, analyzer: m.AnalyzerNamed(cfg.Analyzer)}
+	if err := ix.SetSynonyms(cfg.Synonyms); err != nil {
+		return nil, fmt.Errorf("knowledge: open index %s: %w", dir, err)
+	}
 	if err := cleanRebuildLeftovers(dir); err != nil {
 		return nil, fmt.Errorf("knowledge: open index: %w", err)
 	}
@@ -131,7 +137,14 @@ func (ix *Index) newMemIndex() (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: memory index: %w", err)
 	}
-	return &Index{dir: "(memory)", mem: true, logger: ix.logger, cfg: ix.cfg, analyzer: m.AnalyzerNamed(ix.cfg.Analyzer), idx: idx}, nil
+	mem := &Index{dir: "(memory)", mem: true, logger: ix.logger, cfg: ix.cfg, analyzer: m.AnalyzerNamed(ix.cfg.Analyzer), idx: idx}
+	if set := ix.synonyms.Load(); set != nil {
+		mem.synonyms.Store(set) // compiled sets are immutable: share it
+	} else if err := mem.SetSynonyms(ix.cfg.Synonyms); err != nil {
+		_ = idx.Close()
+		return nil, fmt.Errorf("knowledge: memory index: %w", err)
+	}
+	return mem, nil
 }
 
 func (ix *Index) recreate() (*Index, error) {

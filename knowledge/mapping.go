@@ -83,6 +83,14 @@ type indexConfig struct {
 	// 1-(1-CJKGamma)*share, share being the part of its terms that are CJK
 	// bigrams or unigrams. 1 turns it off.
 	CJKGamma float64
+	// Synonyms are the groups a new Index starts with (DefaultSynonyms).
+	Synonyms []SynonymGroup
+	// Lexicon, when set, offers word synonyms for query words, with
+	// LexiconCredit (lexicon.go).
+	Lexicon       lexicon
+	LexiconCredit float64
+	// Rerank weighs the re-ranking and confidence signals (rerank.go).
+	Rerank rerankConfig
 }
 
 func defaultConfig() indexConfig {
@@ -97,6 +105,8 @@ func defaultConfig() indexConfig {
 		QueryExponent:       0.5,
 		DropBoundaryBigrams: true,
 		CJKGamma:            0.8,
+		Synonyms:            DefaultSynonyms(),
+		Rerank:              defaultRerank(),
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
 
@@ -22,6 +21,13 @@ type Hit struct {
 	// closest phrasing when embeddings are in use (Base.UseEmbeddings); 0
 	// otherwise.
 	Similarity float64
+	// Matched are the parts of the query, as the user wrote them, that
+	// the entry's best-matching phrasing matched (directly, through a
+	// spelling correction or a synonym), in query order.
+	Matched []string
+	// Phrasing is the entry's best-matching phrasing: its question or one
+	// of its alternates.
+	Phrasing string
 }
 
 // Result is what a search found.
@@ -39,7 +45,7 @@ const (
 	// answerable. It was chosen on the dev sets to balance answering
 	// in-scope questions against declining out-of-scope ones; see
 	// docs/retrieval.md.
-	DefaultThreshold = 0.45
+	DefaultThreshold = 0.375
 	// MaxQueryLen caps the bytes of a query that are searched; the rest is
 	// ignored (a pasted essay is not an FAQ question).
 	MaxQueryLen = 1000
@@ -94,8 +100,7 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 		}
 		q = q[:cut]
 	}
-	qterms := ix.terms(q)
-	if len(qterms) == 0 {
+	if len(ix.terms(q)) == 0 {
 		return res, nil
 	}
 	idx, err := ix.open()
@@ -107,6 +112,8 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 	if err != nil {
 		return res, fmt.Errorf("knowledge: search: %w", err)
 	}
+	aq := ix.analyseQuery(q, stats, locale)
+	terms := searchTerms(&aq, stats)
 
 	bq := bleve.NewBooleanQuery()
 	for _, f := range []struct {
@@ -120,10 +127,7 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 		if f.boost <= 0 {
 			continue
 		}
-		mq := bleve.NewMatchQuery(q)
-		mq.SetField(f.field)
-		mq.SetBoost(f.boost)
-		bq.AddShould(mq)
+		bq.AddShould(fieldQuery(terms, f.field, f.boost))
 	}
 	if f := filterQuery(locale, opts); f != nil {
 		bq.AddFilter(f) // (AddFilter keeps only the last query it is given)
@@ -140,12 +144,8 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 
 	gamma := 1.0
 	if ix.cfg.CJKGamma > 0 && ix.cfg.CJKGamma < 1 {
-		gamma = 1 - (1-ix.cfg.CJKGamma)*ix.cjkShare(q)
+		gamma = 1 - (1-ix.cfg.CJKGamma)*aq.cjk
 	}
-	if ix.cfg.DropBoundaryBigrams {
-		qterms = ix.contentTerms(q, stats)
-	}
-	qw := stats.weigh(qterms, ix.cfg.UnknownDF)
 	hits := make([]Hit, 0, len(sr.Hits))
 	blend := make([]float64, 0, len(sr.Hits))
 	top := sr.Hits[0].Score
@@ -154,13 +154,13 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 		if err != nil {
 			return res, fmt.Errorf("knowledge: search: hit %q: %w", h.ID, err)
 		}
-		conf := math.Pow(ix.confidence(qw, e, stats), gamma)
-		hits = append(hits, Hit{Entry: e, Score: h.Score, Confidence: conf})
+		s := ix.scoreEntry(&aq, e, stats)
+		hits = append(hits, explain(Hit{Entry: e, Score: h.Score, Confidence: ix.cfg.Rerank.confidence(s, gamma)}, &aq, s))
 		norm := 0.0
 		if top > 0 {
 			norm = h.Score / top
 		}
-		blend = append(blend, ix.cfg.ScoreWeight*norm+(1-ix.cfg.ScoreWeight)*conf)
+		blend = append(blend, ix.cfg.Rerank.rank(ix.cfg.ScoreWeight, norm, s))
 	}
 	order := make([]int, len(hits))
 	for i := range order {
@@ -225,92 +225,11 @@ func (ix *Index) terms(s string) []string {
 	return out
 }
 
-// contentTerms is like terms but leaves out CJK bigrams that straddle a
-// word boundary: bigrams no phrasing contains whose two characters are each
-// covered by another query bigram that some phrasing does contain.
-func (ix *Index) contentTerms(s string, stats *termStats) []string {
-	ts := ix.analyzer.Analyze([]byte(s))
-	known := func(t *analysis.Token) bool { _, ok := stats.df[string(t.Term)]; return ok }
-	covered := func(start, end int, self int) bool {
-		for j, t := range ts {
-			if j != self && known(t) && t.Start <= start && t.End >= end {
-				return true
-			}
-		}
-		return false
-	}
-	junk := make(map[string]bool)
-	keep := make(map[string]bool)
-	for i, t := range ts {
-		term := string(t.Term)
-		if t.Type == analysis.Double && !known(t) {
-			_, size := utf8.DecodeRune(t.Term)
-			mid := t.Start + size
-			if covered(t.Start, mid, i) && covered(mid, t.End, i) {
-				junk[term] = true
-				continue
-			}
-		}
-		keep[term] = true
-	}
-	out := make([]string, 0, len(ts))
-	seen := make(map[string]bool, len(ts))
-	for _, t := range ts {
-		term := string(t.Term)
-		if term == "" || seen[term] || (junk[term] && !keep[term]) {
-			continue
-		}
-		seen[term] = true
-		out = append(out, term)
-	}
-	return out
-}
-
-// cjkShare is the share of q's tokens that are CJK bigrams or unigrams.
-func (ix *Index) cjkShare(q string) float64 {
-	ts := ix.analyzer.Analyze([]byte(q))
-	if len(ts) == 0 {
-		return 0
-	}
-	n := 0
-	for _, t := range ts {
-		if t.Type == analysis.Double || t.Type == analysis.Single || t.Type == analysis.Ideographic {
-			n++
-		}
-	}
-	return float64(n) / float64(len(ts))
-}
-
 // weighted is a set of terms with their IDF weights and the weights' sum.
 type weighted struct {
-	w   map[string]float64
-	sum float64
-}
-
-// confidence is the best, over e's phrasings, of the geometric mean of
-// query-side and phrasing-side IDF-weighted coverage.
-func (ix *Index) confidence(q weighted, e Entry, stats *termStats) float64 {
-	if q.sum <= 0 {
-		return 0
-	}
-	best := 0.0
-	phrasings := append([]string{e.Question}, e.Alternates...)
-	for _, p := range phrasings {
-		pw := ix.phrasingWeights(p, stats)
-		if pw.sum <= 0 {
-			continue
-		}
-		overlap := 0.0
-		for t, w := range pw.w {
-			if _, ok := q.w[t]; ok {
-				overlap += w
-			}
-		}
-		e := ix.cfg.QueryExponent
-		c := math.Pow(overlap/q.sum, e) * math.Pow(overlap/pw.sum, 1-e)
-		best = max(best, c)
-	}
-	return min(best, 1)
+	w    map[string]float64
+	sum  float64
+	norm float64 // L2 norm of the weights
 }
 
 // termStats holds document frequencies over phrasings (question and
@@ -354,7 +273,9 @@ func (s *termStats) weigh(terms []string, unknownDF float64) weighted {
 		w := s.idf(t, unknownDF)
 		out.w[t] = w
 		out.sum += w
+		out.norm += w * w
 	}
+	out.norm = math.Sqrt(out.norm)
 	return out
 }
 

@@ -447,6 +447,8 @@ type tryHit struct {
 	Confidence float64  `json:"confidence"`
 	Matched    []string `json:"matched"`
 	Phrasing   string   `json:"phrasing,omitempty"`
+	// Similarity is the embedding similarity, when embeddings are in use.
+	Similarity float64 `json:"similarity,omitempty"`
 }
 
 // handleKBTry answers GET /api/v1/admin/kb/try?q=...[&locale=][&category=][&tag=...][&limit=]:
@@ -479,7 +481,7 @@ func handleKBTry(kb *knowledge.Base, log *slog.Logger) http.Handler {
 		hits := make([]tryHit, 0, len(res.Hits))
 		for _, h := range res.Hits {
 			hits = append(hits, tryHit{recordJSON: recordJSON{entryJSON: toEntryJSON(h.Entry)},
-				Score: h.Score, Confidence: h.Confidence, Matched: nonNil(nil)})
+				Score: h.Score, Confidence: h.Confidence, Matched: nonNil(h.Matched), Phrasing: h.Phrasing, Similarity: h.Similarity})
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"answerable": res.Answerable, "threshold": res.Threshold, "hits": hits})
 	})
@@ -639,5 +641,35 @@ func handleKBGapStatus(kb *knowledge.Base, who func(*http.Request) string, log *
 			return
 		}
 		writeJSON(w, http.StatusOK, g)
+	})
+}
+
+func handleKBSynonyms(kb *knowledge.Base, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		list, err := kb.Synonyms(r.Context())
+		if err != nil {
+			writeKBError(w, log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, list)
+	})
+}
+
+// handleKBSetSynonyms answers PUT /api/v1/admin/kb/synonyms {"groups": [...]}:
+// the list replaces the one in force, from the next search on.
+func handleKBSetSynonyms(kb *knowledge.Base, who func(*http.Request) string, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Groups []knowledge.SynonymGroup `json:"groups"`
+		}
+		if !decodeJSON(w, r, 1<<20, &in) {
+			return
+		}
+		list, err := kb.SetSynonyms(r.Context(), in.Groups, who(r))
+		if err != nil {
+			writeKBError(w, log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, list)
 	})
 }

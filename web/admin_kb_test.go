@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -239,6 +240,14 @@ func TestAdminAPIEditHistoryRollback(t *testing.T) {
 	if id, ok := try("Do you offer gift wrapping"); id != "gift-wrap" || !ok {
 		t.Errorf("try after rollback: %q %v", id, ok)
 	}
+	var explained struct {
+		Hits []tryHit `json:"hits"`
+	}
+	c.do("GET", "/api/v1/admin/kb/try?q=can+you+wrap+my+presnt", nil, &explained)
+	if len(explained.Hits) == 0 || explained.Hits[0].Phrasing != "can you wrap my present" ||
+		!slices.Contains(explained.Hits[0].Matched, "wrap") || !slices.Contains(explained.Hits[0].Matched, "presnt") {
+		t.Errorf("try explains %+v; want the alternate as the phrasing and the words that matched, the misspelt one too", explained.Hits)
+	}
 	for _, step := range []struct {
 		method, path string
 		found        bool
@@ -350,6 +359,28 @@ func TestAdminAPIGapToAlternate(t *testing.T) {
 	}
 	if st := c.do("POST", "/api/v1/admin/kb/gaps/999/dismiss", nil, nil); st != 404 {
 		t.Errorf("dismiss an unknown gap: %d, want 404", st)
+	}
+}
+
+func TestAdminAPISynonyms(t *testing.T) {
+	e := newAdminEnv(t)
+	c := e.login(t, "alice")
+	var list knowledge.SynonymList
+	if st := c.do("GET", "/api/v1/admin/kb/synonyms", nil, &list); st != 200 || !list.Default || len(list.Groups) == 0 {
+		t.Fatalf("synonyms: %d %+v, want the default list", st, list)
+	}
+	var ae apiErr
+	if st := c.do("PUT", "/api/v1/admin/kb/synonyms", map[string]any{"groups": []map[string]any{{"terms": []string{"only"}}}}, &ae); st != 400 ||
+		len(ae.Error.Problems) != 1 {
+		t.Errorf("a one-term group: %d %+v, want 400 with the problem", st, ae)
+	}
+	groups := map[string]any{"groups": []map[string]any{{"locale": "en", "terms": []string{"invoice", "fapiao"}}}}
+	if st := c.do("PUT", "/api/v1/admin/kb/synonyms", groups, &list); st != 200 || list.Default || list.UpdatedBy != "alice" {
+		t.Fatalf("save synonyms: %d %+v", st, list)
+	}
+	res, err := e.kb.Search(context.Background(), "where is my fapiao", knowledge.SearchOptions{})
+	if err != nil || len(res.Hits) == 0 || res.Hits[0].ID != "invoice" {
+		t.Errorf("with invoice = fapiao, search = %+v, %v", res.Hits, err)
 	}
 }
 

@@ -34,6 +34,11 @@ type searchHit struct {
 	Locale     string  `json:"locale,omitempty"`
 	Score      float64 `json:"score"`
 	Confidence float64 `json:"confidence"`
+	// Matched are the query's words (or Chinese characters) the entry
+	// matched, as written; Phrasing is the entry's phrasing that matched
+	// best. For an ops "try a question" box.
+	Matched  []string `json:"matched,omitempty"`
+	Phrasing string   `json:"phrasing,omitempty"`
 }
 
 type searchResponse struct {
@@ -77,7 +82,7 @@ func handleKBSearch(kb Searcher, log *slog.Logger) http.Handler {
 		out := searchResponse{Hits: []searchHit{}, Answerable: res.Answerable}
 		for _, h := range res.Hits {
 			out.Hits = append(out.Hits, searchHit{ID: h.ID, Question: h.Question, Answer: h.Answer, Category: h.Category,
-				Locale: h.Locale, Score: h.Score, Confidence: h.Confidence})
+				Locale: h.Locale, Score: h.Score, Confidence: h.Confidence, Matched: h.Matched, Phrasing: h.Phrasing})
 		}
 		writeJSON(w, http.StatusOK, out)
 	})

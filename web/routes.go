@@ -45,6 +45,8 @@ func (s *Server) routes() http.Handler {
 		kbAdmin("POST /api/v1/admin/kb/import", handleKBImport(kb, who, log))
 		kbAdmin("GET /api/v1/admin/kb/export", handleKBExport(kb, log))
 		kbAdmin("GET /api/v1/admin/kb/try", handleKBTry(kb, log))
+		kbAdmin("GET /api/v1/admin/kb/synonyms", handleKBSynonyms(kb, log))
+		kbAdmin("PUT /api/v1/admin/kb/synonyms", handleKBSetSynonyms(kb, who, log))
 		kbAdmin("GET /api/v1/admin/kb/regression", handleKBRegressionList(kb, log))
 		kbAdmin("POST /api/v1/admin/kb/regression", handleKBRegressionAdd(kb, who, log))
 		kbAdmin("DELETE /api/v1/admin/kb/regression/{id}", handleKBRegressionDelete(kb, log))

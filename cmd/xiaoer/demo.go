@@ -13,6 +13,7 @@ import (
 	"github.com/xiaoer-cs/xiaoer/bot"
 	"github.com/xiaoer-cs/xiaoer/bot/sqlite"
 	"github.com/xiaoer-cs/xiaoer/knowledge"
+	"github.com/xiaoer-cs/xiaoer/web/auth"
 )
 
 // The demo shop: FAQ entries in zh-CN and en, two shoppers with orders in
@@ -182,4 +183,30 @@ func parseDemoShop(data []byte, now time.Time) (demoShopFile, []bot.Order, error
 		orders = append(orders, o)
 	}
 	return f, orders, nil
+}
+
+// demoAdminUser is the admin account --demo creates in a folder without staff.
+const demoAdminUser = "admin"
+
+// ensureDemoAdmin creates the demo's admin account, with a generated
+// password it returns, when the folder holds the demo and no staff account
+// at all; it returns "" otherwise. The password is shown once, never
+// stored in clear.
+func ensureDemoAdmin(ctx context.Context, d *dataFolder, staff *auth.Service) (string, error) {
+	if marker, err := d.store.Meta(ctx, demoLoadedKey); err != nil || marker == "" {
+		return "", err
+	}
+	users, err := staff.Users(ctx)
+	if err != nil {
+		return "", fmt.Errorf("demo: staff accounts: %w", err)
+	}
+	if len(users) > 0 {
+		return "", nil
+	}
+	password := auth.GeneratePassword()
+	if _, err := staff.CreateUser(ctx, auth.NewUser{Username: demoAdminUser, Password: password, Role: auth.RoleAdmin,
+		DisplayName: "Demo admin"}); err != nil {
+		return "", fmt.Errorf("demo: create the admin account: %w", err)
+	}
+	return password, nil
 }

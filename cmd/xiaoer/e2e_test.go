@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -671,5 +673,34 @@ func TestCommandLine(t *testing.T) {
 	}
 	if _, err := fileSigner.Verify(withEnv); err == nil {
 		t.Error("XIAOER_SECRET did not override the data folder's secret")
+	}
+}
+
+// TestDemoAdminAccount: --demo on a folder without staff creates an admin
+// account and prints its password once; that password signs in to the
+// admin API; the next start creates and prints nothing.
+func TestDemoAdminAccount(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir, "--demo")
+	re := regexp.MustCompile(`Admin page: http://\S+/admin/  user "admin", password "([^"]+)"`)
+	m := re.FindStringSubmatch(s.Logs.String())
+	if m == nil {
+		t.Fatalf("no admin password printed:\n%s", s.Logs)
+	}
+	body, _ := json.Marshal(map[string]string{"username": "admin", "password": m[1]})
+	resp, err := http.Post(s.Base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login with the printed password: %d", resp.StatusCode)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	again := startServer(t, dir, "--demo")
+	if strings.Contains(again.Logs.String(), "Admin page:") {
+		t.Errorf("a second start printed a new admin password:\n%s", again.Logs)
 	}
 }

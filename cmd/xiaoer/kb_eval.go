@@ -52,22 +52,17 @@ func runKBEval(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("kb eval: %w", err)
 	}
 	defer store.Close()
-	entries, _, err := store.Entries(ctx)
-	if err != nil {
-		return fmt.Errorf("kb eval: %w", err)
-	}
-	var live []knowledge.Entry
-	for _, e := range entries {
-		if !e.Disabled {
-			live = append(live, e)
-		}
-	}
 	ix, err := knowledge.OpenMemIndex(nil)
 	if err != nil {
 		return fmt.Errorf("kb eval: %w", err)
 	}
 	defer ix.Close()
-	if err := ix.Rebuild(ctx, knowledge.Normalize(live), 0); err != nil {
+	// Sync fills the memory index from the store, with the folder's synonyms.
+	if err := knowledge.NewBase(store, ix, nil).Sync(ctx); err != nil {
+		return fmt.Errorf("kb eval: %w", err)
+	}
+	live, err := ix.DocCount()
+	if err != nil {
 		return fmt.Errorf("kb eval: %w", err)
 	}
 	r := knowledge.Evaluate(ctx, ix, qs, knowledge.SearchOptions{Threshold: *threshold, Locale: *locale})
@@ -82,7 +77,7 @@ func runKBEval(ctx context.Context, args []string, getenv func(string) string, s
 			return err
 		}
 	} else {
-		printEvalReport(stdout, r, *data, len(live), *queries, *misses)
+		printEvalReport(stdout, r, *data, live, *queries, *misses)
 	}
 	if *minHit1 > 0 && r.Hit1 < *minHit1 {
 		return fmt.Errorf("kb eval: hit@1 %.3f is below --min-hit1 %.3f", r.Hit1, *minHit1)

@@ -89,6 +89,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
+	var demoAdminPassword string
+	if *demo {
+		if demoAdminPassword, err = ensureDemoAdmin(ctx, d, staff); err != nil {
+			return err
+		}
+	}
+
 	hub := web.NewHub()
 	b := bot.New(bot.Config{}, bot.Deps{Conversations: d.store, Orders: d.store, Knowledge: d.kb, Gaps: d.kb,
 		Handoff: handoff.NewDesk(d.store), Publish: hub}, log.With("component", "bot"))
@@ -125,6 +132,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	log.Info("xiaoer serving", "addr", "http://"+ln.Addr().String(), "demo", *demo, "version", version)
+	if demoAdminPassword != "" {
+		fmt.Fprintf(stdout, "Admin page: http://%s/admin/  user %q, password %q (shown once; change it with: xiaoer user passwd %s)\n",
+			ln.Addr(), demoAdminUser, demoAdminPassword, demoAdminUser)
+	}
 
 	// The bot's workers get their own context, cancelled only after the
 	// sockets are closed, so no turn is cut off while a reply can still be sent.

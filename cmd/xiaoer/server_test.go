@@ -56,7 +56,9 @@ func freeAddr(t testing.TB) string {
 func startServer(t testing.TB, dir string, extra ...string) *testServer {
 	t.Helper()
 	addr := freeAddr(t)
-	env := map[string]string{}
+	// Staff passwords hash at bcrypt's lowest cost: the default takes
+	// seconds under the race detector.
+	env := map[string]string{"XIAOER_BCRYPT_COST": "4"}
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{Base: "http://" + addr, WS: "ws://" + addr + "/ws/chat", Data: dir, Logs: &syncBuffer{},
