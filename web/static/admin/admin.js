@@ -100,7 +100,7 @@
       synHint: '同义词在检索时生效，保存后下一次检索即生效，无需重建索引。每行一组，用“=”连接，例如：快递 = 物流 = 包裹',
       synDefault: '当前使用的是内置的默认电商同义词表。保存后将改用您的列表。',
       synUpdated: '最后由 {by} 于 {at} 修改。', synReload: '放弃修改', synSaved: '同义词已保存',
-      synLocale: '{l} 同义词', synLineProblem: '{l} 第 {n} 行：一组至少需要两个词，用“=”分隔。',
+      synLocale: '{l} 同义词', synLineProblem: '{l} 第 {n} 行：一组至少需要两个词，用“=”分隔。', synWhere: '{l} 第 {n} 行',
       impTitle: '导入', impHint: '文件格式按扩展名识别：.csv、.json、.md。整个文件要么全部导入，要么不导入。',
       impFile: 'FAQ 文件', impReplace: '替换：删除文件中没有的条目', impReplaceHint: '不勾选时，只新建和更新文件中的条目。',
       impCheck: '检查（试运行）', impRun: '导入', impChecking: '检查中…', impImporting: '导入中…',
@@ -199,7 +199,7 @@
       synHint: 'Synonyms apply when searching: a saved change works from the next search, with no reindex. One group per line, joined with “=”, e.g. shipping = delivery = postage',
       synDefault: 'The shipped default e-commerce list is in force. Saving replaces it with yours.',
       synUpdated: 'Last changed by {by} at {at}.', synReload: 'Discard changes', synSaved: 'Synonyms saved',
-      synLocale: '{l} synonyms', synLineProblem: '{l} line {n}: a group needs at least two terms separated by “=”.',
+      synLocale: '{l} synonyms', synLineProblem: '{l} line {n}: a group needs at least two terms separated by “=”.', synWhere: '{l} line {n}',
       impTitle: 'Import', impHint: 'The format comes from the extension: .csv, .json or .md. A file is imported whole or not at all.',
       impFile: 'FAQ file', impReplace: 'Replace: delete entries the file does not contain', impReplaceHint: 'Unticked, only the file’s entries are created or updated.',
       impCheck: 'Check (dry run)', impRun: 'Import', impChecking: 'Checking…', impImporting: 'Importing…',
@@ -466,7 +466,8 @@
       case 'not_found': return t('errNotFound');
       case 'too_large': return t('errTooLarge');
       case 'internal': return t('errInternal');
-      case 'invalid': return err.message || t('errInvalid');
+      // With problems listed, say it in the page's language; they follow.
+      case 'invalid': return err.problems.length ? t('errInvalid') : (err.message || t('errInvalid'));
     }
     if (err.status === 404 && !err.code) return t('errMissingRoute');
     return err.message || t('errStatus', { n: err.status });
@@ -1618,7 +1619,7 @@
     locales.forEach(function (l) {
       var text = groups.filter(function (g) { return (g.locale || '') === l; })
         .map(function (g) { return (g.terms || []).join(' = '); }).join('\n');
-      var ta = h('textarea', { id: 'syn-' + (l || 'any'), 'data-locale': l, rows: '12', spellcheck: 'false' });
+      var ta = h('textarea', { id: 'syn-' + (l || 'any'), 'data-locale': l, rows: '20', spellcheck: 'false' });
       ta.value = text;
       ta.disabled = !syn.data;
       box.appendChild(h('label', { class: 'field' }, h('span', { class: 'syn-label', 'data-locale': l }, t('synLocale', { l: localeLabel(l) })), ta));
@@ -1641,6 +1642,7 @@
   $('syn-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var groups = [];
+    var where = []; // where[i] is the box and line of groups[i]
     var bad = [];
     var areas = $('syn-areas').querySelectorAll('textarea[data-locale]');
     for (var i = 0; i < areas.length; i++) {
@@ -1651,6 +1653,7 @@
         var terms = s.split(/[=＝]/).map(function (x) { return x.trim(); }).filter(Boolean);
         if (terms.length < 2) { bad.push(t('synLineProblem', { l: localeLabel(l), n: n + 1 })); return; }
         groups.push({ locale: l, terms: terms });
+        where.push(t('synWhere', { l: localeLabel(l), n: n + 1 }));
       });
     }
     if (bad.length) {
@@ -1660,7 +1663,16 @@
     api('PUT', API + '/synonyms', { groups: groups }).then(function () {
       toast(t('synSaved'));
       loadSynonyms();
-    }, function (err) { showError($('syn-error'), err); });
+    }, function (err) {
+      // The server counts groups in the order sent ("synonym group 3"):
+      // name the box and line instead.
+      err.problems = err.problems.map(function (p) {
+        var m = /^synonym group (\d+)/.exec(p.message || '');
+        var w = m && where[parseInt(m[1], 10) - 1];
+        return w ? { where: w, message: p.message } : p;
+      });
+      showError($('syn-error'), err);
+    });
   });
   $('syn-reset').addEventListener('click', loadSynonyms);
 
