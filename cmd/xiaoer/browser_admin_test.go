@@ -568,7 +568,8 @@ func adminFAQ() []faqRow {
 // from the keyboard, an id that is taken, an edit that collides with
 // someone else's (and the reload it offers), disabling, deleting and
 // restoring, a gap made into a new entry that the bot then answers with,
-// and a gap dismissed and reopened.
+// a gap dismissed and reopened, and a synonym group that makes a wording
+// find an entry.
 func TestBrowserAdminEditing(t *testing.T) {
 	browser := startBrowser(t)
 	dir := t.TempDir()
@@ -723,8 +724,42 @@ Array.prototype.map.call(r.querySelectorAll('.col-tags .chip'),function(c){retur
 	tb.waitUntil("it is listed as dismissed, by ops.lin", `(function(){var r=`+gapRow(dismissQ)+`;return !!r&&r.getAttribute('data-status')==='dismissed'&&r.textContent.indexOf('ops.lin')>=0})()`)
 	tb.do("reopen it", chromedp.Click(chromedp.CSS(`#gaps-body tr[data-gap-id="`+dismissGap+`"] button[data-action="gap-reopen"]`)))
 	tb.waitUntil("it left the dismissed list", `!`+gapRow(dismissQ))
-	// The taken id and the collision were refused with 409 on purpose.
-	tb.checkConsoleExcept(expected401, failedRequest("409 (Conflict)", `/api/v1/admin/kb/entries(/`+editID+`)?`))
+
+	// Synonyms: the shipped list is in force until one is saved; a group the
+	// server refuses is named by its line; a saved group works at once.
+	const synQ = "有展厅吗"
+	tb.do("try a wording the entry does not use",
+		chromedp.Click(chromedp.CSS(`#tabs a[data-view="try"]`)),
+		chromedp.WaitVisible(chromedp.ID("try-q")),
+		chromedp.SendKeys(chromedp.ID("try-q"), synQ+kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("try-verdict")),
+	)
+	if got := eval[string](tb, `(function(){var li=document.querySelector('#try-hits li[data-rank="1"]');return document.getElementById('try-verdict').getAttribute('data-answerable')+' '+(li?li.getAttribute('data-id'):'')})()`); got == "true store-offline-zh" {
+		t.Fatalf("%q is answered with store-offline-zh before any synonym; pick another wording: %s", synQ, eval[string](tb, `document.getElementById('try-result').innerText`))
+	}
+	tb.do("open the synonyms", chromedp.Click(chromedp.CSS(`#tabs a[data-view="synonyms"]`)))
+	tb.waitUntil("the shipped list is shown", `document.getElementById('syn-note').getAttribute('data-default')==='true'&&document.getElementById('syn-zh-CN').value.indexOf('=')>0`)
+	tb.do("add a group with one term twice",
+		chromedp.Evaluate[chromedp.Void](`void (document.getElementById('syn-zh-CN').value += '\n展厅 = 展厅')`),
+		chromedp.Click(chromedp.ID("syn-save")),
+	)
+	line := eval[int](tb, `document.getElementById('syn-zh-CN').value.split('\n').length`)
+	tb.waitUntil("the server's refusal names the line", `(function(){var e=document.getElementById('syn-error');return !e.hidden&&e.getAttribute('data-code')==='invalid'&&e.querySelector('.problems li').textContent.indexOf('中文 第 `+fmt.Sprint(line)+` 行')===0})()`)
+	tb.screenshot("admin-synonyms")
+	tb.do("make it a real group",
+		chromedp.Evaluate[chromedp.Void](`void (document.getElementById('syn-zh-CN').value = document.getElementById('syn-zh-CN').value.replace('展厅 = 展厅', '实体店 = 展厅'))`),
+		chromedp.Click(chromedp.ID("syn-save")),
+	)
+	tb.waitUntil("the list is saved by ops.lin", `document.getElementById('syn-note').getAttribute('data-default')==='false'&&document.getElementById('syn-note').textContent.indexOf('ops.lin')>=0&&document.getElementById('syn-error').hidden&&document.getElementById('syn-zh-CN').value.indexOf('实体店 = 展厅')>=0`)
+	tb.do("try the wording again",
+		chromedp.Click(chromedp.CSS(`#tabs a[data-view="try"]`)),
+		chromedp.WaitVisible(chromedp.ID("try-q")),
+		chromedp.Click(chromedp.ID("try-go")),
+	)
+	tb.waitUntil("the synonym finds the entry", `(function(){var li=document.querySelector('#try-hits li[data-rank="1"]');return !!li&&li.getAttribute('data-id')==='store-offline-zh'&&document.getElementById('try-verdict').getAttribute('data-answerable')==='true'})()`)
+	// The taken id, the collision and the bad synonym group were refused on purpose.
+	tb.checkConsoleExcept(expected401, failedRequest("409 (Conflict)", `/api/v1/admin/kb/entries(/`+editID+`)?`),
+		failedRequest("400 (Bad Request)", `/api/v1/admin/kb/synonyms`))
 }
 
 // staffAPI is a staff member using the API directly, as a second person
