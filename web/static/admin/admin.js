@@ -77,7 +77,7 @@
       tryPlaceholder: '输入顾客可能会问的问题', tryGo: '试问',
       wouldAnswer: '机器人会回答', wouldDecline: '机器人会拒答（转为追问或转人工）',
       verdictDetail: '第一条的置信度 {c}，回答阈值 {t}', verdictNoHits: '没有任何条目匹配，回答阈值 {t}',
-      confidence: '置信度', score: '得分', matchedWords: '命中词', matchedPhrasing: '最佳匹配问法',
+      confidence: '置信度', score: '得分', similarity: '语义相似度', matchedWords: '命中词', matchedPhrasing: '最佳匹配问法',
       noMatchInfo: '服务器未提供命中词，无法标出命中的词。', noHits: '没有匹配的条目。',
       saveCase: '存为回归用例', saveDeclineCase: '存为“应拒答”用例', caseSaved: '已存为回归用例',
       gapsHint: '顾客问过、但机器人没能很好回答的问题：没有把握的回答、差评或转人工。按被问次数排序。',
@@ -176,7 +176,7 @@
       tryPlaceholder: 'A question a shopper might ask', tryGo: 'Try',
       wouldAnswer: 'The bot would answer', wouldDecline: 'The bot would decline (ask back or offer a person)',
       verdictDetail: 'top confidence {c}, threshold {t}', verdictNoHits: 'no entry matches; threshold {t}',
-      confidence: 'Confidence', score: 'Score', matchedWords: 'Matched', matchedPhrasing: 'Best phrasing',
+      confidence: 'Confidence', score: 'Score', similarity: 'Similarity', matchedWords: 'Matched', matchedPhrasing: 'Best phrasing',
       noMatchInfo: 'The server does not report which words matched, so none are marked.', noHits: 'No entry matches.',
       saveCase: 'Save as regression case', saveDeclineCase: 'Save as “must decline” case', caseSaved: 'Saved as a regression case',
       gapsHint: 'Questions shoppers asked that the bot did not answer well: no confident answer, a thumbs-down, or a handoff. Most asked first.',
@@ -1260,6 +1260,9 @@
         h('div', { class: 'hit-side' },
           confBar(hit.confidence, res.threshold),
           h('span', { class: 'muted small', text: t('score') + ' ' + num2(hit.score) }),
+          // Present only when the server uses embeddings.
+          typeof hit.similarity === 'number' && hit.similarity > 0
+            ? h('span', { class: 'muted small', text: t('similarity') + ' ' + num2(hit.similarity) }) : null,
           save)));
     });
     box.appendChild(ol);
