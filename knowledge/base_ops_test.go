@@ -127,8 +127,8 @@ func TestCreateValidatesAndRefusesTakenIDs(t *testing.T) {
 	if _, err := b.Create(ctx, knowledge.Entry{ID: "x", Question: " "}, "alice"); !knowledge.IsInvalid(err) {
 		t.Errorf("Create without a question = %v, want an invalid-input error", err)
 	}
-	if _, err := b.Create(ctx, knowledge.Entry{ID: "invoice", Question: "dup?"}, "alice"); !errors.Is(err, knowledge.ErrConflict) {
-		t.Errorf("Create with a taken id = %v, want ErrConflict", err)
+	if _, err := b.Create(ctx, knowledge.Entry{ID: "invoice", Question: "dup?"}, "alice"); !errors.Is(err, knowledge.ErrExists) {
+		t.Errorf("Create with a taken id = %v, want ErrExists", err)
 	}
 	rec, err := b.Create(ctx, knowledge.Entry{ID: "warranty", Locale: "en", Question: "How long is the warranty?",
 		Answer: "One year.", Tags: []string{"after-sales"}}, "alice")
@@ -201,6 +201,7 @@ func TestListFilters(t *testing.T) {
 		{knowledge.EntryFilter{Tag: "policy"}, []string{"invoice", "ret-7day"}},
 		{knowledge.EntryFilter{Category: "shipping"}, []string{"ship-time"}},
 		{knowledge.EntryFilter{Locale: "zh"}, []string{"ret-7day"}},
+		{knowledge.EntryFilter{Locale: "any"}, nil}, // no entry is for both locales
 		{knowledge.EntryFilter{Text: "RECEIPT"}, []string{"invoice"}},
 		{knowledge.EntryFilter{Text: "50%"}, nil}, // the % is literal, not a wildcard
 	} {
@@ -326,7 +327,7 @@ func TestGapsCountAndResolve(t *testing.T) {
 		t.Fatalf("Gaps = %+v, %v; want 3 distinct questions", gaps, err)
 	}
 	g := gaps[0]
-	if g.Count != 2 || g.Unanswered != 1 || g.ThumbsDown != 1 || g.BestID != "gift-card" {
+	if g.Count != 2 || g.Unanswered != 1 || g.ThumbsDown != 1 || g.BestID != "gift-card" || g.BestQuestion != "Do you sell gift cards?" {
 		t.Errorf("top gap = %+v, want the phone question counted twice with its best candidate", g)
 	}
 	if g.Text != "can i pay with my phone [number]" || g.Example != "can i pay with my phone [number]" {

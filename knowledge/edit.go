@@ -34,7 +34,7 @@ func (b *Base) List(ctx context.Context, f EntryFilter) ([]Record, int, error) {
 		}
 		f.Locale = l
 		if l == LocaleAny {
-			f.Locale = ""
+			f.Locale = localeAnyKey // entries for both locales
 		}
 	}
 	if f.Limit <= 0 {
@@ -62,7 +62,7 @@ func (b *Base) History(ctx context.Context, id string) ([]Version, error) {
 }
 
 // Create adds a new entry as user by. It fails with a *FileError when the
-// entry is not valid and with ErrConflict when the id is taken (by a
+// entry is not valid and with ErrExists when the id is taken (by a
 // deleted entry too: restore that one instead).
 func (b *Base) Create(ctx context.Context, e Entry, by string) (Record, error) {
 	return b.put(ctx, "create", Change{Entry: e, Action: ActionCreate, By: by, BaseVersion: 0})

@@ -46,7 +46,7 @@ const (
 func NormalizeLocale(s string) (string, bool) {
 	l := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), "_", "-"))
 	switch {
-	case l == "":
+	case l == "" || l == "any" || l == "both" || l == "*":
 		return LocaleAny, true
 	case l == "zh" || l == "zh-cn" || l == "zh-sg" || l == "zh-hans" || strings.HasPrefix(l, "zh-hans-"):
 		return LocaleZH, true

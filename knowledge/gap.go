@@ -55,6 +55,7 @@ type Gap struct {
 	LastSeen  time.Time `json:"last_seen"`
 
 	BestID         string  `json:"best_id,omitempty"`
+	BestQuestion   string  `json:"best_question,omitempty"` // the best candidate's question, if it still exists
 	BestConfidence float64 `json:"best_confidence"`
 
 	Status     string    `json:"status"`
@@ -200,7 +201,8 @@ func (b *Base) GapToEntry(ctx context.Context, gapID int64, e Entry, by string) 
 	if strings.TrimSpace(e.Question) == "" {
 		e.Question = g.Example
 	}
-	if e.Locale == "" {
+	// An empty locale takes the gap's; "any" makes an entry for both.
+	if strings.TrimSpace(e.Locale) == "" {
 		e.Locale = g.Locale
 	}
 	rec, err := b.Create(ctx, e, by)

@@ -10,9 +10,10 @@ import (
 var (
 	// ErrNotFound: no entry (or version, gap, regression case) with that id.
 	ErrNotFound = errors.New("knowledge: not found")
-	// ErrConflict: the entry changed since the version the caller edited, or
-	// an entry with that id already exists.
+	// ErrConflict: the entry changed since the version the caller edited.
 	ErrConflict = errors.New("knowledge: conflict")
+	// ErrExists: an entry with that id already exists (deleted ones count).
+	ErrExists = errors.New("knowledge: the id is taken")
 )
 
 // Record is an entry as the knowledge base keeps it: its content and the
@@ -78,7 +79,7 @@ type EntryFilter struct {
 	// Text matches a substring of the id, question, alternates or answer,
 	// case-insensitively.
 	Text     string
-	Locale   string // exact locale; "" = any
+	Locale   string // zh-CN or en: that locale only; "any": entries for both locales; "" = every entry
 	Category string // exact category; "" = any
 	Tag      string // has this tag; "" = any
 	Status   string // one of the Status constants; "" = StatusActive

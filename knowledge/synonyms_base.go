@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -114,9 +116,13 @@ func (b *Base) loadSynonyms(ctx context.Context) error {
 	return nil
 }
 
+// groupPattern finds the 1-based group number in a synonym problem.
+var groupPattern = regexp.MustCompile(`^synonym group (\d+)`)
+
 // synonymProblems turns the synonym checks' error (one problem per
 // joined error) into a *FileError, so callers report every problem as
-// the user's mistake.
+// the user's mistake; a problem about one group has its 0-based position
+// as Problem.Index.
 func synonymProblems(err error) error {
 	var ps []Problem
 	var walk func(error)
@@ -131,7 +137,12 @@ func synonymProblems(err error) error {
 			walk(u)
 			return
 		}
-		ps = append(ps, fileProblem("%s", e.Error()))
+		p := fileProblem("%s", e.Error())
+		if m := groupPattern.FindStringSubmatch(e.Error()); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			p.Index = n - 1
+		}
+		ps = append(ps, p)
 	}
 	walk(err)
 	return &FileError{Problems: ps}

@@ -95,8 +95,11 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool
 
 // problemJSON is one thing wrong with the input.
 type problemJSON struct {
-	Line    int    `json:"line,omitempty"`
-	ID      string `json:"id,omitempty"`
+	Line int    `json:"line,omitempty"`
+	ID   string `json:"id,omitempty"`
+	// Item is the 1-based position of the entry (JSON array), case or
+	// synonym group the problem is about; absent for a whole-file problem.
+	Item    int    `json:"item,omitempty"`
 	Where   string `json:"where,omitempty"`
 	Message string `json:"message"`
 }
@@ -110,7 +113,7 @@ func writeKBError(w http.ResponseWriter, log *slog.Logger, err error) {
 	case errors.As(err, &fe):
 		ps := make([]problemJSON, 0, len(fe.Problems))
 		for _, p := range fe.Problems {
-			ps = append(ps, problemJSON{Line: p.Line, ID: p.ID, Where: p.Where, Message: p.Msg})
+			ps = append(ps, problemJSON{Line: p.Line, ID: p.ID, Item: max(p.Index+1, 0), Where: p.Where, Message: p.Msg})
 		}
 		msg := "the input has a problem"
 		if len(ps) == 1 {
@@ -123,8 +126,10 @@ func writeKBError(w http.ResponseWriter, log *slog.Logger, err error) {
 		})
 	case errors.Is(err, knowledge.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "no such entry, version, case or gap")
+	case errors.Is(err, knowledge.ErrExists):
+		writeError(w, http.StatusConflict, "id_taken", "an entry with this id exists (a deleted one counts: restore it instead); choose another id")
 	case errors.Is(err, knowledge.ErrConflict):
-		writeError(w, http.StatusConflict, "conflict", "the entry was changed by someone else since you opened it, or the id is taken; reload and try again")
+		writeError(w, http.StatusConflict, "conflict", "the entry was changed by someone else since you opened it; reload and redo your change")
 	default:
 		if re, ok := knowledge.IsRegression(err); ok {
 			writeJSON(w, http.StatusConflict, map[string]any{
@@ -239,6 +244,15 @@ func handleKBUpdate(kb *knowledge.Base, who func(*http.Request) string, log *slo
 		}
 		in.ID = id
 		rec, err := kb.Update(r.Context(), in.entry(), in.Version, who(r))
+		if errors.Is(err, knowledge.ErrConflict) {
+			// Say who changed it: the stale editor gets the current record.
+			if cur, gerr := kb.Get(r.Context(), id); gerr == nil {
+				writeJSON(w, http.StatusConflict, map[string]any{"error": map[string]any{"code": "conflict",
+					"message": fmt.Sprintf("%s changed this entry (now version %d) since you opened version %d; reload and redo your change", cur.UpdatedBy, cur.Version, in.Version),
+					"current": toRecordJSON(cur)}})
+				return
+			}
+		}
 		if err != nil {
 			writeKBError(w, log, err)
 			return
@@ -458,7 +472,7 @@ func handleKBExport(kb *knowledge.Base, log *slog.Logger) http.Handler {
 
 // tryHit is a search hit with what ops need to see why it ranked.
 type tryHit struct {
-	recordJSON
+	entryJSON
 	Score      float64  `json:"score"`
 	Confidence float64  `json:"confidence"`
 	Matched    []string `json:"matched"`
@@ -496,7 +510,7 @@ func handleKBTry(kb *knowledge.Base, log *slog.Logger) http.Handler {
 		}
 		hits := make([]tryHit, 0, len(res.Hits))
 		for _, h := range res.Hits {
-			hits = append(hits, tryHit{recordJSON: recordJSON{entryJSON: toEntryJSON(h.Entry)},
+			hits = append(hits, tryHit{entryJSON: toEntryJSON(h.Entry),
 				Score: h.Score, Confidence: h.Confidence, Matched: nonNil(h.Matched), Phrasing: h.Phrasing, Similarity: h.Similarity})
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"answerable": res.Answerable, "threshold": res.Threshold, "hits": hits})

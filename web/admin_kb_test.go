@@ -185,8 +185,8 @@ func TestAdminAPIEditHistoryRollback(t *testing.T) {
 		len(ae.Error.Problems) == 0 || !strings.Contains(ae.Error.Problems[0].Message, "question is empty") {
 		t.Errorf("create without a question: %d %+v", st, ae)
 	}
-	if st := c.do("POST", "/api/v1/admin/kb/entries", map[string]any{"id": "invoice", "question": "dup"}, &ae); st != 409 {
-		t.Errorf("create with a taken id: %d, want 409", st)
+	if st := c.do("POST", "/api/v1/admin/kb/entries", map[string]any{"id": "invoice", "question": "dup"}, &ae); st != 409 || ae.Error.Code != "id_taken" {
+		t.Errorf("create with a taken id: %d %q, want 409 id_taken", st, ae.Error.Code)
 	}
 
 	edit := map[string]any{"locale": "en", "question": "Can you gift wrap my order?", "alternates": []string{"can you wrap my present"},
@@ -196,8 +196,15 @@ func TestAdminAPIEditHistoryRollback(t *testing.T) {
 		t.Fatalf("edit: %d %+v", st, v2)
 	}
 	edit["answer"] = "No."
-	if st := c.do("PUT", "/api/v1/admin/kb/entries/gift-wrap", edit, &ae); st != 409 || ae.Error.Code != "conflict" {
-		t.Errorf("edit from a stale version: %d %q, want 409 conflict", st, ae.Error.Code)
+	var stale struct {
+		Error struct {
+			Code    string     `json:"code"`
+			Current recordJSON `json:"current"`
+		} `json:"error"`
+	}
+	if st := c.do("PUT", "/api/v1/admin/kb/entries/gift-wrap", edit, &stale); st != 409 || stale.Error.Code != "conflict" ||
+		stale.Error.Current.Version != 2 || stale.Error.Current.UpdatedBy != "alice" {
+		t.Errorf("edit from a stale version: %d %+v, want 409 conflict with the current version 2 by alice", st, stale.Error)
 	}
 
 	var hist struct {
@@ -369,10 +376,15 @@ func TestAdminAPISynonyms(t *testing.T) {
 	if st := c.do("GET", "/api/v1/admin/kb/synonyms", nil, &list); st != 200 || !list.Default || len(list.Groups) == 0 {
 		t.Fatalf("synonyms: %d %+v, want the default list", st, list)
 	}
-	var ae apiErr
-	if st := c.do("PUT", "/api/v1/admin/kb/synonyms", map[string]any{"groups": []map[string]any{{"terms": []string{"only"}}}}, &ae); st != 400 ||
-		len(ae.Error.Problems) != 1 {
-		t.Errorf("a one-term group: %d %+v, want 400 with the problem", st, ae)
+	var bad struct {
+		Error struct {
+			Problems []problemJSON `json:"problems"`
+		} `json:"error"`
+	}
+	groupsBad := []map[string]any{{"terms": []string{"a", "b"}}, {"terms": []string{"only"}}}
+	if st := c.do("PUT", "/api/v1/admin/kb/synonyms", map[string]any{"groups": groupsBad}, &bad); st != 400 ||
+		len(bad.Error.Problems) != 1 || bad.Error.Problems[0].Item != 2 {
+		t.Errorf("a one-term second group: %d %+v, want 400 naming group 2", st, bad)
 	}
 	groups := map[string]any{"groups": []map[string]any{{"locale": "en", "terms": []string{"invoice", "fapiao"}}}}
 	if st := c.do("PUT", "/api/v1/admin/kb/synonyms", groups, &list); st != 200 || list.Default || list.UpdatedBy != "alice" {

@@ -116,7 +116,11 @@ func (s *Store) Records(ctx context.Context, f knowledge.EntryFilter) ([]knowled
 		where = append(where, `(lower(id) LIKE ? ESCAPE '\' OR lower(question) LIKE ? ESCAPE '\' OR lower(alternates) LIKE ? ESCAPE '\' OR lower(answer) LIKE ? ESCAPE '\')`)
 		args = append(args, like, like, like, like)
 	}
-	if f.Locale != "" {
+	switch f.Locale {
+	case "":
+	case "any": // entries for both locales
+		where = append(where, "locale = ''")
+	default:
 		where = append(where, "locale = ?")
 		args = append(args, f.Locale)
 	}
@@ -224,7 +228,7 @@ func (s *Store) PutEntry(ctx context.Context, c knowledge.Change) (knowledge.Rec
 	}
 	switch {
 	case c.BaseVersion == 0 && exists:
-		return knowledge.Record{}, 0, false, fmt.Errorf("sqlite: entry %q already exists: %w", c.Entry.ID, knowledge.ErrConflict)
+		return knowledge.Record{}, 0, false, fmt.Errorf("sqlite: entry %q already exists: %w", c.Entry.ID, knowledge.ErrExists)
 	case c.BaseVersion > 0 && !exists:
 		return knowledge.Record{}, 0, false, fmt.Errorf("sqlite: entry %q: %w", c.Entry.ID, knowledge.ErrNotFound)
 	case c.BaseVersion > 0 && cur.Version != c.BaseVersion:

@@ -10,8 +10,12 @@ import (
 	"github.com/xiaoer-cs/xiaoer/knowledge"
 )
 
-const gapColumns = `id, text, locale, example, count, unanswered, thumbs_down, handoff, first_seen, last_seen,
-	best_id, best_confidence, status, resolved_to, resolved_by, resolved_at`
+// gapColumns are the columns scanGap reads, from kb_gaps joined with the
+// best candidate's entry (which may be gone).
+const gapColumns = `kb_gaps.id, text, kb_gaps.locale, example, count, unanswered, thumbs_down, handoff, first_seen, last_seen,
+	best_id, COALESCE(faq_entries.question, ''), best_confidence, status, resolved_to, resolved_by, resolved_at`
+
+const gapFrom = ` FROM kb_gaps LEFT JOIN faq_entries ON faq_entries.id = kb_gaps.best_id AND faq_entries.deleted_at = ''`
 
 func scanGap(row rowScanner) (knowledge.Gap, error) {
 	var (
@@ -19,7 +23,7 @@ func scanGap(row rowScanner) (knowledge.Gap, error) {
 		first, last, resolved string
 	)
 	if err := row.Scan(&g.ID, &g.Text, &g.Locale, &g.Example, &g.Count, &g.Unanswered, &g.ThumbsDown, &g.Handoff,
-		&first, &last, &g.BestID, &g.BestConfidence, &g.Status, &g.ResolvedTo, &g.ResolvedBy, &resolved); err != nil {
+		&first, &last, &g.BestID, &g.BestQuestion, &g.BestConfidence, &g.Status, &g.ResolvedTo, &g.ResolvedBy, &resolved); err != nil {
 		return g, err
 	}
 	var err error
@@ -74,19 +78,19 @@ func (s *Store) Gaps(ctx context.Context, f knowledge.GapFilter) ([]knowledge.Ga
 		args  []any
 	)
 	if f.Status != knowledge.StatusAll {
-		where = append(where, "status = ?")
+		where = append(where, "kb_gaps.status = ?")
 		args = append(args, f.Status)
 	}
 	if f.Locale != "" {
-		where = append(where, "locale = ?")
+		where = append(where, "kb_gaps.locale = ?")
 		args = append(args, f.Locale)
 	}
 	cond := ""
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+gapColumns+` FROM kb_gaps`+cond+
-		` ORDER BY count DESC, last_seen DESC, id LIMIT ?`, append(args, f.Limit)...)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+gapColumns+gapFrom+cond+
+		` ORDER BY count DESC, last_seen DESC, kb_gaps.id LIMIT ?`, append(args, f.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: gaps: %w", err)
 	}
@@ -107,7 +111,7 @@ func (s *Store) Gaps(ctx context.Context, f knowledge.GapFilter) ([]knowledge.Ga
 
 // Gap returns one gap.
 func (s *Store) Gap(ctx context.Context, id int64) (knowledge.Gap, error) {
-	g, err := scanGap(s.read.QueryRowContext(ctx, `SELECT `+gapColumns+` FROM kb_gaps WHERE id = ?`, id))
+	g, err := scanGap(s.read.QueryRowContext(ctx, `SELECT `+gapColumns+gapFrom+` WHERE kb_gaps.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return g, fmt.Errorf("sqlite: gap %d: %w", id, knowledge.ErrNotFound)
 	}
