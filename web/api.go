@@ -46,7 +46,7 @@ type searchResponse struct {
 	Answerable bool        `json:"answerable"`
 }
 
-// handleKBSearch answers GET /api/v1/kb/search?q=...&limit=N[&locale=zh-CN|en]
+// handleKBSearch answers GET /api/v1/kb/search?q=...&limit=N[&locale=zh-CN|en][&category=C][&tag=T...]
 // with the ranked entries and whether the bot would answer with the top one.
 func handleKBSearch(kb Searcher, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -73,7 +73,8 @@ func handleKBSearch(kb Searcher, log *slog.Logger) http.Handler {
 			writeError(w, http.StatusBadRequest, "invalid", "locale must be zh-CN or en")
 			return
 		}
-		res, err := kb.Search(r.Context(), q, knowledge.SearchOptions{Limit: limit, Locale: locale})
+		res, err := kb.Search(r.Context(), q, knowledge.SearchOptions{Limit: limit, Locale: locale,
+			Category: r.URL.Query().Get("category"), Tags: r.URL.Query()["tag"]})
 		if err != nil {
 			log.Error("kb search", "err", err)
 			writeError(w, http.StatusInternalServerError, "internal", "search failed")

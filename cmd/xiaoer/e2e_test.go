@@ -323,6 +323,11 @@ func TestDemoChat(t *testing.T) {
 		if body.Answerable {
 			t.Errorf("an out-of-scope query is answerable: %+v", body)
 		}
+		// A category filter keeps only that category's entries.
+		get("How%20long%20does%20shipping%20take%3F&category=no-such-category")
+		if len(body.Hits) != 0 {
+			t.Errorf("a filter on a category no entry has still found %+v", body.Hits)
+		}
 		resp, err := http.Get(s.Base + "/api/v1/kb/search")
 		if err != nil {
 			t.Fatal(err)
