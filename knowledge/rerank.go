@@ -69,26 +69,56 @@ func allIn(terms []string, has func(string) bool) bool {
 	return true
 }
 
-// scoreEntry scores e against aq.
-func (ix *Index) scoreEntry(aq *analysedQuery, e Entry, stats *termStats) entryScore {
-	s := entryScore{best: -1}
-	if aq.sum <= 0 {
-		return s
-	}
-	exp := ix.cfg.QueryExponent
-	n := 1 + len(e.Alternates)
-	centroid := make(map[string]float64, 16)
-	for i := 0; i < n; i++ {
+// entryFeatures is what scoring needs of an entry that does not depend on
+// the query: its phrasings' weighted terms and their centroid. It is
+// computed once per term-statistics generation (see termStats.entries).
+type entryFeatures struct {
+	e         Entry
+	phrasings []weighted // the question, then each alternate
+	centroid  map[string]float64
+	cnorm     float64
+}
+
+// features computes e's entryFeatures.
+func (ix *Index) features(e Entry, stats *termStats) *entryFeatures {
+	f := &entryFeatures{e: e, phrasings: make([]weighted, 0, 1+len(e.Alternates)), centroid: make(map[string]float64, 16)}
+	for i := 0; i <= len(e.Alternates); i++ {
 		p := e.Question
 		if i > 0 {
 			p = e.Alternates[i-1]
 		}
 		pw := ix.phrasingWeights(p, stats)
+		f.phrasings = append(f.phrasings, pw)
 		if pw.sum <= 0 {
 			continue
 		}
 		for t, w := range pw.w {
-			centroid[t] += w / pw.norm
+			f.centroid[t] += w / pw.norm
+		}
+	}
+	for _, v := range f.centroid {
+		f.cnorm += v * v
+	}
+	f.cnorm = math.Sqrt(f.cnorm)
+	return f
+}
+
+// scoreEntry scores e against aq.
+func (ix *Index) scoreEntry(aq *analysedQuery, e Entry, stats *termStats) entryScore {
+	return ix.scoreFeatures(aq, ix.features(e, stats))
+}
+
+// scoreFeatures scores an entry, by its features, against aq.
+func (ix *Index) scoreFeatures(aq *analysedQuery, f *entryFeatures) entryScore {
+	s := entryScore{best: -1}
+	if aq.sum <= 0 {
+		return s
+	}
+	exp := ix.cfg.QueryExponent
+	centroid, cnorm := f.centroid, f.cnorm
+	for i, pw := range f.phrasings {
+		if pw.sum <= 0 {
+			continue
 		}
 		has := func(t string) bool { _, ok := pw.w[t]; return ok }
 		qCovered, pCovered := 0.0, 0.0
@@ -127,11 +157,6 @@ func (ix *Index) scoreEntry(aq *analysedQuery, e Entry, stats *termStats) entryS
 	}
 	s.phrasing = min(s.phrasing, 1)
 
-	cnorm := 0.0
-	for _, v := range centroid {
-		cnorm += v * v
-	}
-	cnorm = math.Sqrt(cnorm)
 	inEntry := func(t string) bool { _, ok := centroid[t]; return ok }
 	qnorm, dot, covered := 0.0, 0.0, 0.0
 	for j := range aq.terms {
@@ -156,11 +181,7 @@ func (ix *Index) scoreEntry(aq *analysedQuery, e Entry, stats *termStats) entryS
 	}
 	s.cover = min(covered/aq.sum, 1)
 
-	p := e.Question
-	if s.best > 0 {
-		p = e.Alternates[s.best-1]
-	}
-	pw := ix.phrasingWeights(p, stats)
+	pw := f.phrasings[s.best]
 	has := func(t string) bool { _, ok := pw.w[t]; return ok }
 	s.matched = make([]bool, len(aq.terms))
 	for j := range aq.terms {

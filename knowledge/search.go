@@ -6,10 +6,12 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // Hit is one search result.
@@ -133,7 +135,6 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 		bq.AddFilter(f) // (AddFilter keeps only the last query it is given)
 	}
 	req := bleve.NewSearchRequestOptions(bq, max(limit, ix.cfg.RerankDepth), 0, false)
-	req.Fields = []string{fieldEntry}
 	sr, err := idx.SearchInContext(ctx, req)
 	if err != nil {
 		return res, fmt.Errorf("knowledge: search: %w", err)
@@ -150,12 +151,12 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 	blend := make([]float64, 0, len(sr.Hits))
 	top := sr.Hits[0].Score
 	for _, h := range sr.Hits {
-		e, err := fromStored(h.Fields[fieldEntry])
+		f, err := ix.hitFeatures(idx, h.ID, stats)
 		if err != nil {
 			return res, fmt.Errorf("knowledge: search: hit %q: %w", h.ID, err)
 		}
-		s := ix.scoreEntry(&aq, e, stats)
-		hits = append(hits, explain(Hit{Entry: e, Score: h.Score, Confidence: ix.cfg.Rerank.confidence(s, gamma)}, &aq, s))
+		s := ix.scoreFeatures(&aq, f)
+		hits = append(hits, explain(Hit{Entry: f.e, Score: h.Score, Confidence: ix.cfg.Rerank.confidence(s, gamma)}, &aq, s))
 		norm := 0.0
 		if top > 0 {
 			norm = h.Score / top
@@ -241,6 +242,47 @@ type termStats struct {
 	// analysing phrasings was most of a search's time. It lives and dies
 	// with the stats, so a write that changes the index drops it too.
 	phrasings sync.Map
+	// entries caches each hit entry's features (id → *entryFeatures), so a
+	// search neither loads nor decodes the stored entry nor rebuilds its
+	// centroid for an entry seen before; at most maxCachedEntries are kept.
+	entries       sync.Map
+	cachedEntries atomic.Int64
+}
+
+// maxCachedEntries bounds termStats.entries: the entries shoppers ask
+// about most stay cached, a long tail is computed per search.
+const maxCachedEntries = 50_000
+
+// hitFeatures returns the features of the indexed entry id, from the
+// cache or from its stored document.
+func (ix *Index) hitFeatures(idx bleve.Index, id string, stats *termStats) (*entryFeatures, error) {
+	if f, ok := stats.entries.Load(id); ok {
+		return f.(*entryFeatures), nil
+	}
+	doc, err := idx.Document(id)
+	if err != nil {
+		return nil, err
+	}
+	if doc == nil {
+		return nil, fmt.Errorf("entry %q is not in the index", id)
+	}
+	var stored []byte
+	doc.VisitFields(func(f index.Field) {
+		if f.Name() == fieldEntry {
+			stored = f.Value()
+		}
+	})
+	e, err := fromStored(string(stored))
+	if err != nil {
+		return nil, err
+	}
+	f := ix.features(e, stats)
+	if stats.cachedEntries.Load() < maxCachedEntries {
+		if _, loaded := stats.entries.LoadOrStore(id, f); !loaded {
+			stats.cachedEntries.Add(1)
+		}
+	}
+	return f, nil
 }
 
 // phrasingWeights returns the IDF-weighted terms of a phrasing, analysed
