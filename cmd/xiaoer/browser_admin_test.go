@@ -97,14 +97,19 @@ func TestBrowserAdmin(t *testing.T) {
 	}
 	tb.waitUntil("the list shows the entries that mention 保修", `(function(){var ids=Array.prototype.map.call(document.querySelectorAll('#entries-body tr[data-id]'),function(r){return r.getAttribute('data-id')}).sort();return ids.join(',')===`+js(strings.Join(want, ","))+`})()`)
 
-	// Text that looks like markup shows as text.
-	tb.do("search for the markup", clearField("f-text"), chromedp.SendKeys(chromedp.ID("f-text"), "onerror"))
-	tb.waitUntil("the entry with markup is listed", `document.querySelectorAll('#entries-body tr[data-id]').length===1&&!!document.querySelector('#entries-body tr[data-id="`+faqMarkupID+`"]')`)
-	if got := eval[string](tb, `document.querySelector('#entries-body tr[data-id="`+faqMarkupID+`"] .col-question .link').textContent`); got != markupQuestion {
-		t.Errorf("the question is shown as %q, want it literally: %q", got, markupQuestion)
+	// The import took the markup out of the entry whose text was HTML
+	// (knowledge.Sanitize): it is found by its cleaned text, and nothing
+	// from its text became an element on the page.
+	tb.do("search for the cleaned question", clearField("f-text"), chromedp.SendKeys(chromedp.ID("f-text"), "gift wrap free"))
+	tb.waitUntil("the entry that had markup is listed", `document.querySelectorAll('#entries-body tr[data-id]').length===1&&!!document.querySelector('#entries-body tr[data-id="`+faqMarkupID+`"]')`)
+	if got := eval[string](tb, `document.querySelector('#entries-body tr[data-id="`+faqMarkupID+`"] .col-question .link').textContent`); got != markupClean {
+		t.Errorf("the question is shown as %q, want the cleaned text %q", got, markupClean)
 	}
-	if n := eval[int](tb, `document.querySelectorAll('#entries-body img, #entries-body b, #entries-body script').length`); n != 0 {
+	if n := eval[int](tb, `document.querySelectorAll('#entries-body img, #entries-body b, #entries-body i, #entries-body script').length`); n != 0 {
 		t.Errorf("the entry list holds %d elements made from the entry's text", n)
+	}
+	if got := eval[string](tb, `typeof window.__pwned`); got != "undefined" {
+		t.Errorf("window.__pwned is %s: an entry's text ran as code", got)
 	}
 	tb.screenshot("admin-entries")
 
@@ -342,6 +347,22 @@ func (tb *tab) screenshot(name string) {
 	}
 }
 
+// requestCount counts the page's requests so far for the path (with no query).
+func (tb *tab) requestCount(path string) int {
+	tb.t.Helper()
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	n := 0
+	for _, u := range tb.requests {
+		if i := strings.Index(u, "://"); i >= 0 {
+			if j := strings.IndexByte(u[i+3:], '/'); j >= 0 && u[i+3+j:] == path {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // checkConsoleExcept is checkConsole, except for reports that match one
 // of allowed: the failed requests a test causes on purpose.
 func (tb *tab) checkConsoleExcept(allowed ...*regexp.Regexp) {
@@ -460,11 +481,15 @@ const (
 	faqEditID   = "returns-7day-zh" // edited, then rolled back
 	faqTryID    = "invoice-vat-zh"  // asked in "try a question"
 	faqRemoteID = "ship-remote-zh"  // gets the shopper's unanswered question as a phrasing
-	faqMarkupID = "markup-probe-en" // its text looks like HTML and must show as text
+	faqMarkupID = "markup-probe-en" // its text is HTML, which the import removes; none of it may become markup
 )
 
-// markupQuestion is faqMarkupID's question.
-const markupQuestion = `Is <b>gift wrap</b> free? <img src=x onerror="window.__pwned=1">`
+// markupQuestion is faqMarkupID's question in the file, and markupClean
+// the question the import stores.
+const (
+	markupQuestion = `Is <b>gift wrap</b> free? <img src=x onerror="window.__pwned=1">`
+	markupClean    = "Is gift wrap free?"
+)
 
 func adminFAQ() []faqRow {
 	rows := []faqRow{
@@ -630,7 +655,7 @@ Array.prototype.map.call(r.querySelectorAll('.col-tags .chip'),function(c){retur
 		chromedp.SendKeys(chromedp.ID("e-answer"), "不发"),
 		chromedp.Click(chromedp.ID("entry-save")),
 	)
-	tb.waitUntil("the taken id is refused", `document.getElementById('entry-error').getAttribute('data-code')==='conflict'&&document.getElementById('entry-error').textContent.indexOf(`+js(newID)+`)>=0`)
+	tb.waitUntil("the taken id is refused", `document.getElementById('entry-error').getAttribute('data-code')==='id_taken'&&document.getElementById('entry-error').textContent.indexOf(`+js(newID)+`)>=0`)
 	tb.do("give up", chromedp.Click(chromedp.ID("entry-cancel")))
 
 	// Someone else saves the entry while it is open here.
@@ -652,9 +677,18 @@ Array.prototype.map.call(r.querySelectorAll('.col-tags .chip'),function(c){retur
 		chromedp.SetValue(chromedp.ID("e-answer"), "单笔订单满 ¥99 包邮。"),
 		chromedp.Click(chromedp.ID("entry-save")),
 	)
-	tb.waitUntil("the page says someone else changed it", `document.getElementById('entry-error').getAttribute('data-code')==='conflict'&&!!document.getElementById('entry-reload')`)
+	tb.waitUntil("the page says who changed it", `document.getElementById('entry-error').getAttribute('data-code')==='conflict'&&!!document.getElementById('entry-reload')`)
+	if msg := eval[string](tb, `document.getElementById('entry-error').textContent`); !strings.Contains(msg, "editor.zhao") || !strings.Contains(msg, "版本 2") {
+		t.Errorf("the stale edit is refused with %q; want it to say editor.zhao made version 2", msg)
+	}
+	tb.screenshot("admin-conflict")
+	// The refusal carries their version: loading it asks the server nothing more.
+	reads := tb.requestCount(`/api/v1/admin/kb/entries/` + editID)
 	tb.do("load their version", chromedp.Click(chromedp.ID("entry-reload")))
 	tb.waitUntil("the form holds their version", `document.getElementById('e-answer').value===`+js(theirAnswer)+`&&document.getElementById('entry-meta').textContent.indexOf('editor.zhao')>=0&&document.getElementById('entry-error').hidden`)
+	if n := tb.requestCount(`/api/v1/admin/kb/entries/` + editID); n != reads {
+		t.Errorf("loading their version made %d more requests for the entry; the refusal carries it", n-reads)
+	}
 	tb.do("save on top of it",
 		chromedp.SetValue(chromedp.ID("e-answer"), theirAnswer+"满 ¥188 送运费险。"),
 		chromedp.Click(chromedp.ID("entry-save")),

@@ -58,6 +58,7 @@
       saveShortcut: 'Ctrl+Enter 保存 · Esc 取消', save: '保存', saving: '正在保存…', cancel: '取消', close: '关闭',
       needId: '请填写编号。', needQuestion: '请填写问题。', needAnswer: '请填写答案。',
       conflictEdit: '在您编辑期间，其他人修改了这个条目。您的修改尚未保存。',
+      conflictEditBy: '在您编辑期间，{by} 于 {at} 修改了这个条目（现为版本 {v}）。您的修改尚未保存。',
       conflictCreate: '编号 {id} 已被占用（也可能是一个已删除的条目，可在“已删除”中找到并恢复）。',
       reloadEntry: '载入最新版本（放弃我的修改）',
       saved: '已保存 {id}', created: '已新建 {id}', disabled: '已停用 {id}', enabled: '已启用 {id}',
@@ -157,6 +158,7 @@
       saveShortcut: 'Ctrl+Enter saves · Esc cancels', save: 'Save', saving: 'Saving…', cancel: 'Cancel', close: 'Close',
       needId: 'The id is required.', needQuestion: 'The question is required.', needAnswer: 'The answer is required.',
       conflictEdit: 'Someone else changed this entry while you were editing it. Your changes are not saved.',
+      conflictEditBy: '{by} changed this entry at {at} (now version {v}) while you were editing it. Your changes are not saved.',
       conflictCreate: 'The id {id} is taken (perhaps by a deleted entry: find it under “Deleted” and restore it).',
       reloadEntry: 'Load the latest version (discard my changes)',
       saved: 'Saved {id}', created: 'Created {id}', disabled: 'Disabled {id}', enabled: 'Enabled {id}',
@@ -950,10 +952,11 @@
 
   // form is what the entry dialog edits: mode create, edit or gap; rec is
   // the record being edited (edit) and gap the gap it comes from (gap).
-  var form = { mode: '', rec: null, gap: null, busy: false };
+  // latest is the current record a stale-version refusal sent back.
+  var form = { mode: '', rec: null, gap: null, busy: false, latest: null };
 
   function openEntryForm(mode, rec, gap) {
-    form = { mode: mode, rec: rec, gap: gap || null, busy: false };
+    form = { mode: mode, rec: rec, gap: gap || null, busy: false, latest: null };
     hideError($('entry-error'));
     var e = rec || {};
     $('e-id').value = e.id || '';
@@ -1032,14 +1035,19 @@
       if (current === 'entries') loadEntries();
     }, function (err) {
       if (err.status === 409 && err.code === 'conflict' && mode === 'edit') {
+        // The refusal carries the current record: say who changed it and
+        // when, and load it from there.
+        var cur = err.body.current && typeof err.body.current === 'object' && err.body.current.id === form.rec.id ? err.body.current : null;
+        form.latest = cur;
         var reload = button(t('reloadEntry'), { id: 'entry-reload', class: 'btn btn-small' });
         reload.addEventListener('click', reloadEntryForm);
-        showError(box, t('conflictEdit'), h('p', null, reload));
+        showError(box, cur ? t('conflictEditBy', { by: cur.updated_by || '—', at: fmtTime(cur.updated_at), v: cur.version }) : t('conflictEdit'),
+          h('p', null, reload));
         box.setAttribute('data-code', 'conflict');
         reload.focus();
-      } else if (err.status === 409 && err.code === 'conflict') {
+      } else if (err.status === 409 && err.code === 'id_taken') {
         showError(box, t('conflictCreate', { id: e.id }));
-        box.setAttribute('data-code', 'conflict');
+        box.setAttribute('data-code', 'id_taken');
         $('e-id').focus();
       } else {
         showError(box, err);
@@ -1052,6 +1060,7 @@
   }
 
   function reloadEntryForm() {
+    if (form.latest) { openEntryForm('edit', form.latest); return; }
     var id = form.rec.id;
     api('GET', API + '/entries/' + enc(id)).then(function (rec) {
       openEntryForm('edit', rec);
