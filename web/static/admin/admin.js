@@ -116,7 +116,17 @@
       thQuery: '问题', thExpected: '应答', thGot: '导入后', thConfidence: '置信度',
       line: '第 {n} 行',
       expTitle: '导出', expHint: '下载当前所有未删除的条目。',
-      reload: '重新载入'
+      reload: '重新载入',
+      flagInvalidUTF8: '无效字符已替换', flagHTML: '已移除 HTML', flagHidden: '被隐藏的文字（现已显示）',
+      flagEntity: 'HTML 实体已转为字符', flagInvisible: '已移除不可见字符', flagControl: '已移除控制字符',
+      flagInstruction: '疑似指令文字', flagImage: '图片（按文字显示）', flagLink: '非 http(s) 链接（按文字显示）',
+      fieldAlternateN: '相似问法 {n}', fieldTagN: '标签 {n}', colon: '：',
+      noticeChanged: '已保存 {id}，但安全检查修改了其中的文字。', noticeFound: '已保存 {id}。其中有文字需要您检查。',
+      noticeRemoved: '为了安全已移除或修改：', noticeCheck: '原样保留，请检查：', dismiss: '知道了',
+      entryFlags: '安全检查发现这个条目中有文字需要检查：',
+      impFlagged: '{n} 个条目被清理或标记', impFlaggedDry: '导入时 {n} 个条目会被清理或标记',
+      impFlaggedDetail: '{c} 个有文字被移除或修改，{f} 个有需要检查的文字。', impFlaggedShow: '查看这些条目',
+      impFlaggedMore: '……另有 {n} 个条目未列出。'
     },
     en: {
       brand: 'Xiaoer · Knowledge base',
@@ -216,7 +226,17 @@
       thQuery: 'Question', thExpected: 'Expected', thGot: 'After import', thConfidence: 'Confidence',
       line: 'line {n}',
       expTitle: 'Export', expHint: 'Download every entry that is not deleted.',
-      reload: 'Reload'
+      reload: 'Reload',
+      flagInvalidUTF8: 'invalid characters replaced', flagHTML: 'HTML removed', flagHidden: 'hidden text (now shown)',
+      flagEntity: 'HTML entities turned into characters', flagInvisible: 'invisible characters removed', flagControl: 'control characters removed',
+      flagInstruction: 'instruction-like text', flagImage: 'image (shown as text)', flagLink: 'link that is not http(s) (shown as text)',
+      fieldAlternateN: 'Phrasing {n}', fieldTagN: 'Tag {n}', colon: ': ',
+      noticeChanged: 'Saved {id}, but the safe-content check changed some of its text.', noticeFound: 'Saved {id}. Some of its text needs a look.',
+      noticeRemoved: 'Removed or changed to make it safe:', noticeCheck: 'Kept as it is; check it:', dismiss: 'Dismiss',
+      entryFlags: 'The safe-content check found text in this entry to look at:',
+      impFlagged: '{n} entries were cleaned or flagged', impFlaggedDry: '{n} entries would be cleaned or flagged',
+      impFlaggedDetail: '{c} had text removed or changed; {f} have text to check.', impFlaggedShow: 'Show them',
+      impFlaggedMore: '… and {n} more entries, not listed.'
     }
   };
 
@@ -390,6 +410,72 @@
   }
 
   /* ------------------------------------------------------------------ */
+  /* Safe-content flags                                                  */
+  /* ------------------------------------------------------------------ */
+
+  // Every save makes an entry safe content (knowledge.Sanitize) and says
+  // what it removed or changed and what it found; a record read back
+  // carries only the findings (docs/admin-api.md).
+  var FLAG_KINDS = { invalid_utf8: 'flagInvalidUTF8', html_removed: 'flagHTML', hidden_text: 'flagHidden',
+    entity_decoded: 'flagEntity', invisible_removed: 'flagInvisible', control_removed: 'flagControl',
+    instruction_like: 'flagInstruction', image: 'flagImage', unsafe_link: 'flagLink' };
+  // Findings point at text that is kept; the other kinds say what was removed or changed.
+  var FLAG_FINDINGS = { hidden_text: true, instruction_like: true, image: true, unsafe_link: true };
+
+  function isFinding(f) { return !!FLAG_FINDINGS[f.kind]; }
+
+  function flagsOf(rec) {
+    return rec && Array.isArray(rec.flags) ? rec.flags.filter(function (f) { return f && typeof f === 'object'; }) : [];
+  }
+
+  function flagKindLabel(kind) { return FLAG_KINDS[kind] ? t(FLAG_KINDS[kind]) : String(kind || ''); }
+
+  // flagFieldLabel names a flag's field: "answer", "alternates[1]" (Phrasing 2), "tags[0]" (Tag 1).
+  function flagFieldLabel(field) {
+    var m = /^([a-z_]+)(?:\[(\d+)\])?$/.exec(field || '');
+    if (!m) return String(field || '');
+    if (m[2] != null && m[1] === 'alternates') return t('fieldAlternateN', { n: parseInt(m[2], 10) + 1 });
+    if (m[2] != null && m[1] === 'tags') return t('fieldTagN', { n: parseInt(m[2], 10) + 1 });
+    var key = { question: 'fieldQuestion', alternates: 'fieldAlternates', answer: 'fieldAnswer', category: 'fieldCategory', tags: 'fieldTags' }[m[1]];
+    return key ? t(key) : m[1];
+  }
+
+  function flagKinds(flags) {
+    var kinds = [];
+    flags.forEach(function (f) { if (kinds.indexOf(f.kind) < 0) kinds.push(f.kind); });
+    return kinds;
+  }
+
+  // flagList lists flags: "Answer · HTML removed: <script>…", the excerpt as text.
+  function flagList(flags) {
+    return h('ul', { class: 'flag-list' }, flags.map(function (f) {
+      return h('li', { 'data-field': f.field || '', 'data-kind': f.kind || '' },
+        h('span', { class: 'flag-field', text: flagFieldLabel(f.field) }), ' · ',
+        h('span', { class: 'flag-kind', text: flagKindLabel(f.kind) }),
+        f.excerpt ? [t('colon'), h('code', { class: 'excerpt', text: f.excerpt })] : null);
+    }));
+  }
+
+  // flagBadges are an entry's warning badges, one per kind, the details in the title.
+  function flagBadges(flags) {
+    return flagKinds(flags).map(function (k) {
+      var details = flags.filter(function (f) { return f.kind === k; })
+        .map(function (f) { return flagFieldLabel(f.field) + (f.excerpt ? t('colon') + f.excerpt : ''); });
+      return h('span', { class: 'badge badge-flag', 'data-kind': k, title: details.join('\n'), text: '⚠ ' + flagKindLabel(k) });
+    });
+  }
+
+  // flagSections are flags in two lists: what was removed or changed, and what was found.
+  function flagSections(flags) {
+    var removed = flags.filter(function (f) { return !isFinding(f); });
+    var found = flags.filter(isFinding);
+    return [
+      removed.length ? [h('p', { class: 'notice-sub', text: t('noticeRemoved') }), flagList(removed)] : null,
+      found.length ? [h('p', { class: 'notice-sub', text: t('noticeCheck') }), flagList(found)] : null
+    ];
+  }
+
+  /* ------------------------------------------------------------------ */
   /* API                                                                 */
   /* ------------------------------------------------------------------ */
 
@@ -524,6 +610,51 @@
     clearTimeout(toastTimer);
     toastTimer = setTimeout(function () { el.hidden = true; }, 4000);
   }
+
+  // saved is the notice about the last save the safe-content check changed
+  // or flagged: {id, flags, history} (history: shown in the history dialog
+  // too), or null. It stays until dismissed, the next save or another view.
+  var saved = null;
+
+  // savedNotice notes a saved record's flags. After a content save
+  // (create, edit, rollback, a gap's entry or phrasing) every flag is
+  // worth showing; after disable, enable, delete or restore only a change
+  // is (the findings are already on the entry's badges).
+  function savedNotice(rec, contentSave, history) {
+    var flags = flagsOf(rec);
+    if (!contentSave && !flags.some(function (f) { return !isFinding(f); })) flags = [];
+    saved = flags.length ? { id: rec.id, flags: flags, history: !!history } : null;
+    renderSavedNotice();
+  }
+
+  function clearSavedNotice() {
+    saved = null;
+    renderSavedNotice();
+  }
+
+  function renderSavedNotice() {
+    [['save-notice', true], ['history-notice', saved && saved.history]].forEach(function (w) {
+      var box = clear($(w[0]));
+      box.removeAttribute('data-id');
+      box.removeAttribute('data-kinds');
+      if (!saved || !w[1]) { box.hidden = true; return; }
+      var changed = saved.flags.some(function (f) { return !isFinding(f); });
+      box.setAttribute('data-id', saved.id);
+      box.setAttribute('data-kinds', flagKinds(saved.flags).join(' '));
+      box.appendChild(h('div', { class: 'notice-head' },
+        h('strong', { class: 'notice-title', text: t(changed ? 'noticeChanged' : 'noticeFound', { id: saved.id }) }),
+        h('span', { class: 'grow' }),
+        button(t('dismiss'), { class: 'btn btn-small btn-quiet', 'data-action': 'dismiss-notice' })));
+      append(box, flagSections(saved.flags));
+      box.hidden = false;
+    });
+  }
+
+  ['save-notice', 'history-notice'].forEach(function (id) {
+    $(id).addEventListener('click', function (ev) {
+      if (ev.target.closest('button[data-action="dismiss-notice"]')) clearSavedNotice();
+    });
+  });
 
   /* ------------------------------------------------------------------ */
   /* Dialogs                                                             */
@@ -665,6 +796,8 @@
   function signedOut() {
     session.user = null;
     session.csrf = '';
+    saved = null;
+    renderSavedNotice();
     closeAllDialogs();
     renderMe();
     showView('login');
@@ -749,6 +882,7 @@
     if (!session.user || !canKB(session.user)) return;
     var name = (location.hash.replace(/^#\/?/, '').split(/[?/]/)[0]) || 'entries';
     if (!loaders[name]) name = 'entries';
+    if (name !== current) clearSavedNotice();
     showView(name);
     loaders[name]();
   }
@@ -767,6 +901,7 @@
     else if (current === 'noaccess') renderNoAccess();
     if ($('history-dialog').open) renderHistory();
     if ($('entry-dialog').open) renderEntryTitle();
+    renderSavedNotice();
   }
 
   /* ------------------------------------------------------------------ */
@@ -870,7 +1005,9 @@
         qcell.appendChild(h('span', { class: 'muted small alt-count', title: r.alternates.join('\n'),
           text: ' ' + t('altCount', { n: r.alternates.length }) }));
       }
-      body.appendChild(h('tr', { 'data-id': r.id, 'data-status': st, 'data-version': r.version },
+      var flags = flagsOf(r);
+      if (flags.length) qcell.appendChild(h('div', { class: 'flag-badges' }, flagBadges(flags)));
+      body.appendChild(h('tr', { 'data-id': r.id, 'data-status': st, 'data-version': r.version, 'data-flags': flagKinds(flags).join(' ') || null },
         h('td', { class: 'col-id mono', text: r.id }),
         qcell,
         h('td', { text: r.category || '—' }),
@@ -937,7 +1074,8 @@
   });
 
   function entryAction(id, method, suffix, done) {
-    return api(method, API + '/entries/' + enc(id) + suffix).then(function () {
+    return api(method, API + '/entries/' + enc(id) + suffix).then(function (rec) {
+      savedNotice(rec || { id: id }, false);
       toast(t(done, { id: id }));
       loadEntries();
       loadFacets();
@@ -984,6 +1122,27 @@
     $('entry-title').textContent = title;
     $('entry-meta').textContent = form.mode === 'edit'
       ? t('entryMeta', { v: form.rec.version, by: form.rec.updated_by || '—', at: fmtTime(form.rec.updated_at) }) : '';
+    renderEntryFlags();
+  }
+
+  // FLAG_INPUTS are the form fields a flag's field is in.
+  var FLAG_INPUTS = { question: 'e-question', alternates: 'e-alternates', answer: 'e-answer', category: 'e-category', tags: 'e-tags' };
+
+  // renderEntryFlags shows what the safe-content check found in the entry
+  // being edited, and marks the fields it is in.
+  function renderEntryFlags() {
+    var box = clear($('entry-flags'));
+    var flags = form.mode === 'edit' ? flagsOf(form.rec) : [];
+    Object.keys(FLAG_INPUTS).forEach(function (k) { $(FLAG_INPUTS[k]).classList.remove('flagged'); });
+    flags.forEach(function (f) {
+      var id = FLAG_INPUTS[String(f.field || '').replace(/\[\d+\]$/, '')];
+      if (id) $(id).classList.add('flagged');
+    });
+    box.setAttribute('data-kinds', flagKinds(flags).join(' '));
+    if (!flags.length) { box.hidden = true; return; }
+    box.appendChild(h('p', { class: 'notice-title', text: t('entryFlags') }));
+    box.appendChild(flagList(flags));
+    box.hidden = false;
   }
 
   function lines(s) {
@@ -1029,6 +1188,7 @@
     var mode = form.mode;
     req.then(function (rec) {
       closeDialog($('entry-dialog'));
+      savedNotice(rec, true);
       toast(t(mode === 'edit' ? 'saved' : 'created', { id: rec.id }));
       loadFacets();
       if (mode === 'gap') loadGaps();
@@ -1081,6 +1241,8 @@
 
   function openHistory(id) {
     hist = { id: id, versions: [] };
+    if (saved) saved.history = false;
+    renderSavedNotice();
     hideError($('history-error'));
     renderHistory();
     openDialog($('history-dialog'));
@@ -1180,7 +1342,8 @@
     var id = hist.id;
     ask(t('confirmRollback', { id: id, v: v }), t('rollback')).then(function (yes) {
       if (!yes) return;
-      api('POST', API + '/entries/' + enc(id) + '/rollback', { version: v }).then(function () {
+      api('POST', API + '/entries/' + enc(id) + '/rollback', { version: v }).then(function (rec) {
+        savedNotice(rec, true, true);
         toast(t('rolledBack', { id: id, v: v }));
         loadHistory();
         if (current === 'entries') loadEntries();
@@ -1596,8 +1759,9 @@
     var id = picked.value;
     var btn = $('alt-save');
     btn.disabled = true;
-    api('POST', API + '/gaps/' + enc(g.id) + '/alternate', { entry_id: id, phrasing: $('alt-phrasing').value.trim() }).then(function () {
+    api('POST', API + '/gaps/' + enc(g.id) + '/alternate', { entry_id: id, phrasing: $('alt-phrasing').value.trim() }).then(function (rec) {
       closeDialog($('alt-dialog'));
+      savedNotice(rec, true);
       toast(t('altAdded', { id: id }));
       loadGaps();
     }, function (err) { showError($('alt-error'), err); }).then(function () { btn.disabled = false; });
@@ -1751,7 +1915,32 @@
     }));
   }
 
+  // IMPORT_FLAGGED_MAX bounds the flagged entries listed after an import.
+  var IMPORT_FLAGGED_MAX = 300;
+
+  // importFlagged says which entries the import cleaned or flagged
+  // (every entry's flags, removals and findings), as an expandable list.
+  function importFlagged(res) {
+    var flagged = (Array.isArray(res.flagged) ? res.flagged : []).filter(function (x) { return x && flagsOf(x).length; });
+    if (!flagged.length) return null;
+    var cleaned = flagged.filter(function (x) { return flagsOf(x).some(function (f) { return !isFinding(f); }); }).length;
+    var found = flagged.filter(function (x) { return flagsOf(x).some(isFinding); }).length;
+    var ul = h('ul', { class: 'flagged-entries', id: 'imp-flagged-list' });
+    flagged.slice(0, IMPORT_FLAGGED_MAX).forEach(function (x) {
+      var flags = flagsOf(x);
+      ul.appendChild(h('li', { class: 'flagged-entry', 'data-id': x.id, 'data-kinds': flagKinds(flags).join(' ') },
+        h('span', { class: 'mono flagged-id', text: x.id }), flagList(flags)));
+    });
+    var more = flagged.length - IMPORT_FLAGGED_MAX;
+    return h('div', { class: 'notice', id: 'imp-flagged', 'data-count': flagged.length },
+      h('p', { class: 'notice-title', text: t(res.dry_run ? 'impFlaggedDry' : 'impFlagged', { n: flagged.length }) }),
+      h('p', { class: 'small', text: t('impFlaggedDetail', { c: cleaned, f: found }) }),
+      h('details', { class: 'flagged-details' }, h('summary', { text: t('impFlaggedShow') }), ul,
+        more > 0 ? h('p', { class: 'muted small', text: t('impFlaggedMore', { n: more }) }) : null));
+  }
+
   function renderImport() {
+    var open = !!document.querySelector('#imp-flagged details[open]');
     var box = clear($('imp-result'));
     var res = imp.result;
     var err = imp.error;
@@ -1765,7 +1954,10 @@
       box.appendChild(h('div', { class: 'card result result-ok', id: 'imp-ok', 'data-dry-run': String(!!res.dry_run) },
         h('h2', { text: res.dry_run ? t('impDry') : t('impDone') }),
         counts,
-        regressionLine(res.regression_before, res.regression_after)));
+        regressionLine(res.regression_before, res.regression_after),
+        importFlagged(res)));
+      var details = box.querySelector('#imp-flagged details');
+      if (details && open) details.open = true;
     } else if (err && typeof err === 'string') {
       box.appendChild(h('div', { class: 'alert', role: 'alert', text: err }));
     } else if (err && err.code === 'regression') {
