@@ -277,16 +277,23 @@ note:(document.querySelector('#try-result .no-match')||{}).textContent||''}})()`
 	tb.do("open the gaps", chromedp.Click(chromedp.CSS(`#tabs a[data-view="gaps"]`)))
 	gapRow := `(function(){var rs=document.querySelectorAll('#gaps-body tr[data-gap-id]');for(var i=0;i<rs.length;i++){if(rs[i].querySelector('.gap-example').textContent===` + js(gapQuestion) + `)return rs[i]}return null})()`
 	tb.waitUntil("the question is listed as an open gap", `!!`+gapRow)
-	gap := eval[map[string]string](tb, `(function(){var r=`+gapRow+`;return {count:r.cells[1].textContent,reasons:r.cells[2].textContent,best:r.querySelector('.col-best .mono')?r.querySelector('.col-best .mono').textContent:''}})()`)
-	if gap["count"] != "1" || !strings.Contains(gap["reasons"], "未回答 1") || gap["best"] != faqRemoteID {
-		t.Errorf("the gap shows %v; want asked once, unanswered, best candidate %s", gap, faqRemoteID)
+	gap := eval[map[string]string](tb, `(function(){var r=`+gapRow+`;function text(sel){var e=r.querySelector(sel);return e?e.textContent:''}
+return {count:r.cells[1].textContent,reasons:r.cells[2].textContent,best:text('.col-best .mono'),bestQ:text('.col-best .best-q')}})()`)
+	remote := faqByID(t, faq, faqRemoteID)
+	if gap["count"] != "1" || !strings.Contains(gap["reasons"], "未回答 1") || gap["best"] != faqRemoteID || gap["bestQ"] != " "+remote.Question {
+		t.Errorf("the gap shows %v; want asked once, unanswered, best candidate %s (%s)", gap, faqRemoteID, remote.Question)
+	}
+	// The gap carries its best candidate's question: the page asks for no entry.
+	if n := tb.requestCount("/api/v1/admin/kb/entries/" + faqRemoteID); n != 0 {
+		t.Errorf("the page asked for %s %d times to show the gaps; the gaps carry its question", faqRemoteID, n)
 	}
 
 	// 10. Add it as a phrasing of the best candidate: the bot answers it from then on.
 	gapID := eval[string](tb, gapRow+`.getAttribute('data-gap-id')`)
 	tb.screenshot("admin-gaps")
 	tb.do("add the gap as a phrasing", chromedp.Click(chromedp.CSS(`#gaps-body tr[data-gap-id="`+gapID+`"] button[data-action="gap-alt"]`)))
-	tb.waitUntil("the best candidate is picked", `(function(){var c=document.querySelector('#alt-candidates input[name="alt-target"]:checked');return document.getElementById('alt-dialog').open&&!!c&&c.value===`+js(faqRemoteID)+`})()`)
+	tb.waitUntil("the best candidate is picked", `(function(){var c=document.querySelector('#alt-candidates input[name="alt-target"]:checked');return document.getElementById('alt-dialog').open&&!!c&&c.value===`+js(faqRemoteID)+`&&
+c.closest('.candidate').querySelector('.candidate-q').textContent===`+js(remote.Question)+`})()`)
 	tb.screenshot("admin-alt")
 	tb.do("add it", chromedp.Click(chromedp.ID("alt-save")))
 	tb.waitUntil("the gap is resolved", `!document.getElementById('alt-dialog').open&&!`+gapRow)
@@ -819,7 +826,8 @@ removed:items('li[data-kind="html_removed"]'),found:items('li[data-kind="instruc
 	if got := eval[string](tb, `document.getElementById('e-question').value+' | '+document.getElementById('e-locale').value`); got != newQ+" | zh-CN" {
 		t.Errorf("the new entry form starts with %q, want the gap's wording and locale", got)
 	}
-	tb.do("save the new entry",
+	tb.do("save the new entry, for both languages",
+		chromedp.Evaluate[chromedp.Void](`void (document.getElementById('e-locale').value = '')`),
 		chromedp.SendKeys(chromedp.ID("e-id"), "store-offline-zh"),
 		chromedp.SendKeys(chromedp.ID("e-answer"), "我们目前只在网上销售，没有实体店；杭州仓库不对外开放自提。"),
 		chromedp.SendKeys(chromedp.ID("e-category"), "shop"),
@@ -828,6 +836,9 @@ removed:items('li[data-kind="html_removed"]'),found:items('li[data-kind="instruc
 	tb.waitUntil("the gap is resolved", `!document.getElementById('entry-dialog').open&&!`+gapRow(newQ))
 	if r := ask(t, ctx, shopper, newQ); len(r.Sources) == 0 || r.Sources[0].ID != "store-offline-zh" {
 		t.Errorf("after the new entry, %q is answered %q from %v; want store-offline-zh", newQ, r.Text, r.Sources)
+	}
+	if code, body := zhao.call("GET", "/api/v1/admin/kb/entries/store-offline-zh", nil); code != 200 || body["locale"] != "" {
+		t.Errorf("the entry made from the gap for both languages is %d %v; want locale \"\"", code, body)
 	}
 	dismissGap := eval[string](tb, gapRow(dismissQ)+`.getAttribute('data-gap-id')`)
 	tb.do("dismiss the other",
@@ -840,6 +851,18 @@ removed:items('li[data-kind="html_removed"]'),found:items('li[data-kind="instruc
 	tb.waitUntil("it is listed as dismissed, by ops.lin", `(function(){var r=`+gapRow(dismissQ)+`;return !!r&&r.getAttribute('data-status')==='dismissed'&&r.textContent.indexOf('ops.lin')>=0})()`)
 	tb.do("reopen it", chromedp.Click(chromedp.CSS(`#gaps-body tr[data-gap-id="`+dismissGap+`"] button[data-action="gap-reopen"]`)))
 	tb.waitUntil("it left the dismissed list", `!`+gapRow(dismissQ))
+
+	// The language filter's "both" lists the entries for both languages:
+	// only the one just made from the gap.
+	tb.do("list the entries for both languages",
+		chromedp.Click(chromedp.CSS(`#tabs a[data-view="entries"]`)),
+		chromedp.WaitVisible(chromedp.ID("f-locale")),
+		clearField("f-text"),
+		chromedp.SetValue(chromedp.ID("f-status"), "active"),
+		chromedp.SetValue(chromedp.ID("f-locale"), "any"),
+		chromedp.Evaluate[chromedp.Void](`void document.getElementById('f-locale').dispatchEvent(new Event('change'))`),
+	)
+	tb.waitUntil("only the entry for both languages is listed", `(function(){var rs=document.querySelectorAll('#entries-body tr[data-id]');return rs.length===1&&rs[0].getAttribute('data-id')==='store-offline-zh'&&rs[0].cells[4].textContent==='中英通用'&&document.getElementById('page-info').textContent.indexOf('共 1 条')>=0})()`)
 
 	// Synonyms: the shipped list is in force until one is saved; a group the
 	// server refuses is named by its line; a saved group works at once.

@@ -83,7 +83,7 @@
       saveCase: '存为回归用例', saveDeclineCase: '存为“应拒答”用例', caseSaved: '已存为回归用例',
       gapsHint: '顾客问过、但机器人没能很好回答的问题：没有把握的回答、差评或转人工。按被问次数排序。',
       gapOpen: '待处理', gapResolved: '已解决', gapDismissed: '已忽略',
-      gapWording: '顾客问法', gapCount: '次数', gapReasons: '原因', gapLastSeen: '最近一次', gapBest: '最接近的条目',
+      gapWording: '顾客问法', gapCount: '次数', gapReasons: '原因', gapLastSeen: '最近一次', gapBest: '最接近的条目', gapBestGone: '（该条目已删除）',
       reasonUnanswered: '未回答 {n}', reasonThumbsDown: '差评 {n}', reasonHandoff: '转人工 {n}',
       gapNewEntry: '新建条目', gapAddAlt: '加为相似问法', gapDismiss: '忽略', gapReopen: '重新打开',
       gapResolvedTo: '已加入 {id}', gapBy: '{by} · {at}', noGaps: '没有这种状态的缺口。',
@@ -114,7 +114,7 @@
       impRefused: '导入被拒绝：回归测试结果会变差，未做任何修改。', impFailures: '会失败的用例：',
       impProblems: '文件有 {n} 个问题，未导入任何内容：',
       thQuery: '问题', thExpected: '应答', thGot: '导入后', thConfidence: '置信度',
-      line: '第 {n} 行',
+      line: '第 {n} 行', item: '第 {n} 项',
       expTitle: '导出', expHint: '下载当前所有未删除的条目。',
       reload: '重新载入',
       flagInvalidUTF8: '无效字符已替换', flagHTML: '已移除 HTML', flagHidden: '被隐藏的文字（现已显示）',
@@ -193,7 +193,7 @@
       saveCase: 'Save as regression case', saveDeclineCase: 'Save as “must decline” case', caseSaved: 'Saved as a regression case',
       gapsHint: 'Questions shoppers asked that the bot did not answer well: no confident answer, a thumbs-down, or a handoff. Most asked first.',
       gapOpen: 'Open', gapResolved: 'Resolved', gapDismissed: 'Dismissed',
-      gapWording: 'Shopper wording', gapCount: 'Asked', gapReasons: 'Why', gapLastSeen: 'Last seen', gapBest: 'Best candidate',
+      gapWording: 'Shopper wording', gapCount: 'Asked', gapReasons: 'Why', gapLastSeen: 'Last seen', gapBest: 'Best candidate', gapBestGone: '(deleted since)',
       reasonUnanswered: 'unanswered {n}', reasonThumbsDown: 'thumbs-down {n}', reasonHandoff: 'handoff {n}',
       gapNewEntry: 'New entry', gapAddAlt: 'Add as phrasing', gapDismiss: 'Dismiss', gapReopen: 'Reopen',
       gapResolvedTo: 'added to {id}', gapBy: '{by} · {at}', noGaps: 'No gaps with this status.',
@@ -224,7 +224,7 @@
       impRefused: 'Import refused: the regression set would get worse. Nothing was changed.', impFailures: 'Cases that would break:',
       impProblems: 'The file has {n} problem(s); nothing was imported:',
       thQuery: 'Question', thExpected: 'Expected', thGot: 'After import', thConfidence: 'Confidence',
-      line: 'line {n}',
+      line: 'line {n}', item: 'item {n}',
       expTitle: 'Export', expHint: 'Download every entry that is not deleted.',
       reload: 'Reload',
       flagInvalidUTF8: 'invalid characters replaced', flagHTML: 'HTML removed', flagHidden: 'hidden text (now shown)',
@@ -569,6 +569,7 @@
     var where = [];
     if (p.line) where.push(t('line', { n: p.line }));
     else if (p.where) where.push(p.where);
+    else if (p.item) where.push(t('item', { n: p.item }));
     if (p.id) where.push(p.id);
     return (where.length ? where.join(' · ') + ': ' : '') + (p.message || '');
   }
@@ -590,7 +591,7 @@
       if (err.problems.length > 1 || (err.problems.length === 1 && problemLine(err.problems[0]) !== head)) {
         var ul = h('ul', { class: 'problems' });
         err.problems.forEach(function (p) {
-          ul.appendChild(h('li', { 'data-line': p.line || null, text: problemLine(p) }));
+          ul.appendChild(h('li', { 'data-line': p.line || null, 'data-item': p.item || null, text: problemLine(p) }));
         });
         box.appendChild(ul);
       }
@@ -699,7 +700,8 @@
   /* ------------------------------------------------------------------ */
 
   var OPTIONS = {
-    localeFilter: function () { return [['', t('any')], ['zh-CN', t('localeZh')], ['en', t('localeEn')]]; },
+    // "any" lists the entries for both languages (locale "").
+    localeFilter: function () { return [['', t('any')], ['zh-CN', t('localeZh')], ['en', t('localeEn')], ['any', t('localeBoth')]]; },
     localeSearch: function () { return [['', t('any')], ['zh-CN', t('localeZh')], ['en', t('localeEn')]]; },
     localeEntry: function () { return [['zh-CN', t('localeZh')], ['en', t('localeEn')], ['', t('localeAnyEntry')]]; },
     statusFilter: function () {
@@ -1177,6 +1179,8 @@
       e.version = form.rec.version;
       req = api('PUT', API + '/entries/' + enc(form.rec.id), e);
     } else if (form.mode === 'gap') {
+      // From a gap an empty locale means the gap's: both languages is "any".
+      if (!e.locale) e.locale = 'any';
       req = api('POST', API + '/gaps/' + enc(form.gap.id) + '/entry', e);
     } else {
       req = api('POST', API + '/entries', e);
@@ -1557,7 +1561,7 @@
   /* Gaps                                                                */
   /* ------------------------------------------------------------------ */
 
-  var gaps = { list: [], loaded: false, titles: {}, seq: 0 };
+  var gaps = { list: [], loaded: false, seq: 0 };
 
   function loadGaps() {
     var my = ++gaps.seq;
@@ -1567,24 +1571,8 @@
       gaps.loaded = true;
       hideError($('gaps-error'));
       renderGaps();
-      loadBestTitles(my);
     }, function (err) {
       if (my === gaps.seq) showError($('gaps-error'), err);
-    });
-  }
-
-  // loadBestTitles fetches the question of each gap's best candidate, which
-  // the gaps list does not carry.
-  function loadBestTitles(my) {
-    var want = {};
-    gaps.list.forEach(function (g) { if (g.best_id && !(g.best_id in gaps.titles)) want[g.best_id] = true; });
-    Object.keys(want).forEach(function (id) {
-      gaps.titles[id] = null;
-      api('GET', API + '/entries/' + enc(id)).then(function (rec) {
-        gaps.titles[id] = rec.question;
-      }, function () {
-        delete gaps.titles[id];
-      }).then(function () { if (my === gaps.seq) renderGaps(); });
     });
   }
 
@@ -1606,9 +1594,10 @@
       if (g.handoff) reasons.appendChild(h('span', { class: 'chip chip-handoff', text: t('reasonHandoff', { n: g.handoff }) }));
       var best = h('td', { class: 'col-best' });
       if (g.best_id) {
-        var title = gaps.titles[g.best_id];
+        // best_question is empty when the entry has been deleted since.
         best.appendChild(h('div', null, h('span', { class: 'mono', text: g.best_id }),
-          title ? h('span', { class: 'best-q', text: ' ' + title }) : null));
+          g.best_question ? h('span', { class: 'best-q', text: ' ' + g.best_question })
+            : h('span', { class: 'muted small best-gone', text: ' ' + t('gapBestGone') })));
         best.appendChild(confBar(g.best_confidence));
       } else {
         best.textContent = '—';
@@ -1678,8 +1667,11 @@
     hideError($('alt-error'));
     $('alt-phrasing').value = g.example || g.text || '';
     $('alt-search').value = '';
-    if (g.best_id) {
-      alt.candidates = [{ id: g.best_id, question: gaps.titles[g.best_id] || '', confidence: g.best_confidence, best: true }];
+    // The best candidate, unless it has been deleted since (no best_question).
+    if (g.best_id && g.best_question) {
+      alt.candidates = [{ id: g.best_id, question: g.best_question, confidence: g.best_confidence, best: true }];
+    } else {
+      alt.picked = '';
     }
     renderAltCandidates();
     openDialog($('alt-dialog'));
@@ -1840,12 +1832,11 @@
       toast(t('synSaved'));
       loadSynonyms();
     }, function (err) {
-      // The server counts groups in the order sent ("synonym group 3"):
-      // name the box and line instead.
+      // A problem's item is the 1-based position of the group in the list
+      // sent: name the box and line instead.
       err.problems = err.problems.map(function (p) {
-        var m = /^synonym group (\d+)/.exec(p.message || '');
-        var w = m && where[parseInt(m[1], 10) - 1];
-        return w ? { where: w, message: p.message } : p;
+        var w = p.item ? where[p.item - 1] : null;
+        return w ? { where: w, item: p.item, message: p.message } : p;
       });
       showError($('syn-error'), err);
     });
@@ -1985,7 +1976,7 @@
       if (err.code === 'invalid' && err.problems.length) {
         a.appendChild(h('p', { class: 'alert-title', text: t('impProblems', { n: err.problems.length }) }));
         var ul = h('ul', { class: 'problems', id: 'imp-problems' });
-        err.problems.forEach(function (p) { ul.appendChild(h('li', { 'data-line': p.line || null, text: problemLine(p) })); });
+        err.problems.forEach(function (p) { ul.appendChild(h('li', { 'data-line': p.line || null, 'data-item': p.item || null, text: problemLine(p) })); });
         a.appendChild(ul);
         a.setAttribute('data-code', 'invalid');
       } else {
