@@ -58,6 +58,7 @@
       saveShortcut: 'Ctrl+Enter 保存 · Esc 取消', save: '保存', saving: '正在保存…', cancel: '取消', close: '关闭',
       needId: '请填写编号。', needQuestion: '请填写问题。', needAnswer: '请填写答案。',
       conflictEdit: '在您编辑期间，其他人修改了这个条目。您的修改尚未保存。',
+      conflictEditBy: '在您编辑期间，{by} 于 {at} 修改了这个条目（现为版本 {v}）。您的修改尚未保存。',
       conflictCreate: '编号 {id} 已被占用（也可能是一个已删除的条目，可在“已删除”中找到并恢复）。',
       reloadEntry: '载入最新版本（放弃我的修改）',
       saved: '已保存 {id}', created: '已新建 {id}', disabled: '已停用 {id}', enabled: '已启用 {id}',
@@ -82,7 +83,7 @@
       saveCase: '存为回归用例', saveDeclineCase: '存为“应拒答”用例', caseSaved: '已存为回归用例',
       gapsHint: '顾客问过、但机器人没能很好回答的问题：没有把握的回答、差评或转人工。按被问次数排序。',
       gapOpen: '待处理', gapResolved: '已解决', gapDismissed: '已忽略',
-      gapWording: '顾客问法', gapCount: '次数', gapReasons: '原因', gapLastSeen: '最近一次', gapBest: '最接近的条目',
+      gapWording: '顾客问法', gapCount: '次数', gapReasons: '原因', gapLastSeen: '最近一次', gapBest: '最接近的条目', gapBestGone: '（该条目已删除）',
       reasonUnanswered: '未回答 {n}', reasonThumbsDown: '差评 {n}', reasonHandoff: '转人工 {n}',
       gapNewEntry: '新建条目', gapAddAlt: '加为相似问法', gapDismiss: '忽略', gapReopen: '重新打开',
       gapResolvedTo: '已加入 {id}', gapBy: '{by} · {at}', noGaps: '没有这种状态的缺口。',
@@ -113,9 +114,19 @@
       impRefused: '导入被拒绝：回归测试结果会变差，未做任何修改。', impFailures: '会失败的用例：',
       impProblems: '文件有 {n} 个问题，未导入任何内容：',
       thQuery: '问题', thExpected: '应答', thGot: '导入后', thConfidence: '置信度',
-      line: '第 {n} 行',
+      line: '第 {n} 行', item: '第 {n} 项',
       expTitle: '导出', expHint: '下载当前所有未删除的条目。',
-      reload: '重新载入'
+      reload: '重新载入',
+      flagInvalidUTF8: '无效字符已替换', flagHTML: '已移除 HTML', flagHidden: '被隐藏的文字（现已显示）',
+      flagEntity: 'HTML 实体已转为字符', flagInvisible: '已移除不可见字符', flagControl: '已移除控制字符',
+      flagInstruction: '疑似指令文字', flagImage: '图片（按文字显示）', flagLink: '非 http(s) 链接（按文字显示）',
+      fieldAlternateN: '相似问法 {n}', fieldTagN: '标签 {n}', colon: '：',
+      noticeChanged: '已保存 {id}，但安全检查修改了其中的文字。', noticeFound: '已保存 {id}。其中有文字需要您检查。',
+      noticeRemoved: '为了安全已移除或修改：', noticeCheck: '原样保留，请检查：', dismiss: '知道了',
+      entryFlags: '安全检查发现这个条目中有文字需要检查：',
+      impFlagged: '{n} 个条目被清理或标记', impFlaggedDry: '导入时 {n} 个条目会被清理或标记',
+      impFlaggedDetail: '{c} 个有文字被移除或修改，{f} 个有需要检查的文字。', impFlaggedShow: '查看这些条目',
+      impFlaggedMore: '……另有 {n} 个条目未列出。'
     },
     en: {
       brand: 'Xiaoer · Knowledge base',
@@ -157,6 +168,7 @@
       saveShortcut: 'Ctrl+Enter saves · Esc cancels', save: 'Save', saving: 'Saving…', cancel: 'Cancel', close: 'Close',
       needId: 'The id is required.', needQuestion: 'The question is required.', needAnswer: 'The answer is required.',
       conflictEdit: 'Someone else changed this entry while you were editing it. Your changes are not saved.',
+      conflictEditBy: '{by} changed this entry at {at} (now version {v}) while you were editing it. Your changes are not saved.',
       conflictCreate: 'The id {id} is taken (perhaps by a deleted entry: find it under “Deleted” and restore it).',
       reloadEntry: 'Load the latest version (discard my changes)',
       saved: 'Saved {id}', created: 'Created {id}', disabled: 'Disabled {id}', enabled: 'Enabled {id}',
@@ -181,7 +193,7 @@
       saveCase: 'Save as regression case', saveDeclineCase: 'Save as “must decline” case', caseSaved: 'Saved as a regression case',
       gapsHint: 'Questions shoppers asked that the bot did not answer well: no confident answer, a thumbs-down, or a handoff. Most asked first.',
       gapOpen: 'Open', gapResolved: 'Resolved', gapDismissed: 'Dismissed',
-      gapWording: 'Shopper wording', gapCount: 'Asked', gapReasons: 'Why', gapLastSeen: 'Last seen', gapBest: 'Best candidate',
+      gapWording: 'Shopper wording', gapCount: 'Asked', gapReasons: 'Why', gapLastSeen: 'Last seen', gapBest: 'Best candidate', gapBestGone: '(deleted since)',
       reasonUnanswered: 'unanswered {n}', reasonThumbsDown: 'thumbs-down {n}', reasonHandoff: 'handoff {n}',
       gapNewEntry: 'New entry', gapAddAlt: 'Add as phrasing', gapDismiss: 'Dismiss', gapReopen: 'Reopen',
       gapResolvedTo: 'added to {id}', gapBy: '{by} · {at}', noGaps: 'No gaps with this status.',
@@ -212,9 +224,19 @@
       impRefused: 'Import refused: the regression set would get worse. Nothing was changed.', impFailures: 'Cases that would break:',
       impProblems: 'The file has {n} problem(s); nothing was imported:',
       thQuery: 'Question', thExpected: 'Expected', thGot: 'After import', thConfidence: 'Confidence',
-      line: 'line {n}',
+      line: 'line {n}', item: 'item {n}',
       expTitle: 'Export', expHint: 'Download every entry that is not deleted.',
-      reload: 'Reload'
+      reload: 'Reload',
+      flagInvalidUTF8: 'invalid characters replaced', flagHTML: 'HTML removed', flagHidden: 'hidden text (now shown)',
+      flagEntity: 'HTML entities turned into characters', flagInvisible: 'invisible characters removed', flagControl: 'control characters removed',
+      flagInstruction: 'instruction-like text', flagImage: 'image (shown as text)', flagLink: 'link that is not http(s) (shown as text)',
+      fieldAlternateN: 'Phrasing {n}', fieldTagN: 'Tag {n}', colon: ': ',
+      noticeChanged: 'Saved {id}, but the safe-content check changed some of its text.', noticeFound: 'Saved {id}. Some of its text needs a look.',
+      noticeRemoved: 'Removed or changed to make it safe:', noticeCheck: 'Kept as it is; check it:', dismiss: 'Dismiss',
+      entryFlags: 'The safe-content check found text in this entry to look at:',
+      impFlagged: '{n} entries were cleaned or flagged', impFlaggedDry: '{n} entries would be cleaned or flagged',
+      impFlaggedDetail: '{c} had text removed or changed; {f} have text to check.', impFlaggedShow: 'Show them',
+      impFlaggedMore: '… and {n} more entries, not listed.'
     }
   };
 
@@ -388,6 +410,72 @@
   }
 
   /* ------------------------------------------------------------------ */
+  /* Safe-content flags                                                  */
+  /* ------------------------------------------------------------------ */
+
+  // Every save makes an entry safe content (knowledge.Sanitize) and says
+  // what it removed or changed and what it found; a record read back
+  // carries only the findings (docs/admin-api.md).
+  var FLAG_KINDS = { invalid_utf8: 'flagInvalidUTF8', html_removed: 'flagHTML', hidden_text: 'flagHidden',
+    entity_decoded: 'flagEntity', invisible_removed: 'flagInvisible', control_removed: 'flagControl',
+    instruction_like: 'flagInstruction', image: 'flagImage', unsafe_link: 'flagLink' };
+  // Findings point at text that is kept; the other kinds say what was removed or changed.
+  var FLAG_FINDINGS = { hidden_text: true, instruction_like: true, image: true, unsafe_link: true };
+
+  function isFinding(f) { return !!FLAG_FINDINGS[f.kind]; }
+
+  function flagsOf(rec) {
+    return rec && Array.isArray(rec.flags) ? rec.flags.filter(function (f) { return f && typeof f === 'object'; }) : [];
+  }
+
+  function flagKindLabel(kind) { return FLAG_KINDS[kind] ? t(FLAG_KINDS[kind]) : String(kind || ''); }
+
+  // flagFieldLabel names a flag's field: "answer", "alternates[1]" (Phrasing 2), "tags[0]" (Tag 1).
+  function flagFieldLabel(field) {
+    var m = /^([a-z_]+)(?:\[(\d+)\])?$/.exec(field || '');
+    if (!m) return String(field || '');
+    if (m[2] != null && m[1] === 'alternates') return t('fieldAlternateN', { n: parseInt(m[2], 10) + 1 });
+    if (m[2] != null && m[1] === 'tags') return t('fieldTagN', { n: parseInt(m[2], 10) + 1 });
+    var key = { question: 'fieldQuestion', alternates: 'fieldAlternates', answer: 'fieldAnswer', category: 'fieldCategory', tags: 'fieldTags' }[m[1]];
+    return key ? t(key) : m[1];
+  }
+
+  function flagKinds(flags) {
+    var kinds = [];
+    flags.forEach(function (f) { if (kinds.indexOf(f.kind) < 0) kinds.push(f.kind); });
+    return kinds;
+  }
+
+  // flagList lists flags: "Answer · HTML removed: <script>…", the excerpt as text.
+  function flagList(flags) {
+    return h('ul', { class: 'flag-list' }, flags.map(function (f) {
+      return h('li', { 'data-field': f.field || '', 'data-kind': f.kind || '' },
+        h('span', { class: 'flag-field', text: flagFieldLabel(f.field) }), ' · ',
+        h('span', { class: 'flag-kind', text: flagKindLabel(f.kind) }),
+        f.excerpt ? [t('colon'), h('code', { class: 'excerpt', text: f.excerpt })] : null);
+    }));
+  }
+
+  // flagBadges are an entry's warning badges, one per kind, the details in the title.
+  function flagBadges(flags) {
+    return flagKinds(flags).map(function (k) {
+      var details = flags.filter(function (f) { return f.kind === k; })
+        .map(function (f) { return flagFieldLabel(f.field) + (f.excerpt ? t('colon') + f.excerpt : ''); });
+      return h('span', { class: 'badge badge-flag', 'data-kind': k, title: details.join('\n'), text: '⚠ ' + flagKindLabel(k) });
+    });
+  }
+
+  // flagSections are flags in two lists: what was removed or changed, and what was found.
+  function flagSections(flags) {
+    var removed = flags.filter(function (f) { return !isFinding(f); });
+    var found = flags.filter(isFinding);
+    return [
+      removed.length ? [h('p', { class: 'notice-sub', text: t('noticeRemoved') }), flagList(removed)] : null,
+      found.length ? [h('p', { class: 'notice-sub', text: t('noticeCheck') }), flagList(found)] : null
+    ];
+  }
+
+  /* ------------------------------------------------------------------ */
   /* API                                                                 */
   /* ------------------------------------------------------------------ */
 
@@ -481,6 +569,7 @@
     var where = [];
     if (p.line) where.push(t('line', { n: p.line }));
     else if (p.where) where.push(p.where);
+    else if (p.item) where.push(t('item', { n: p.item }));
     if (p.id) where.push(p.id);
     return (where.length ? where.join(' · ') + ': ' : '') + (p.message || '');
   }
@@ -502,7 +591,7 @@
       if (err.problems.length > 1 || (err.problems.length === 1 && problemLine(err.problems[0]) !== head)) {
         var ul = h('ul', { class: 'problems' });
         err.problems.forEach(function (p) {
-          ul.appendChild(h('li', { 'data-line': p.line || null, text: problemLine(p) }));
+          ul.appendChild(h('li', { 'data-line': p.line || null, 'data-item': p.item || null, text: problemLine(p) }));
         });
         box.appendChild(ul);
       }
@@ -522,6 +611,51 @@
     clearTimeout(toastTimer);
     toastTimer = setTimeout(function () { el.hidden = true; }, 4000);
   }
+
+  // saved is the notice about the last save the safe-content check changed
+  // or flagged: {id, flags, history} (history: shown in the history dialog
+  // too), or null. It stays until dismissed, the next save or another view.
+  var saved = null;
+
+  // savedNotice notes a saved record's flags. After a content save
+  // (create, edit, rollback, a gap's entry or phrasing) every flag is
+  // worth showing; after disable, enable, delete or restore only a change
+  // is (the findings are already on the entry's badges).
+  function savedNotice(rec, contentSave, history) {
+    var flags = flagsOf(rec);
+    if (!contentSave && !flags.some(function (f) { return !isFinding(f); })) flags = [];
+    saved = flags.length ? { id: rec.id, flags: flags, history: !!history } : null;
+    renderSavedNotice();
+  }
+
+  function clearSavedNotice() {
+    saved = null;
+    renderSavedNotice();
+  }
+
+  function renderSavedNotice() {
+    [['save-notice', true], ['history-notice', saved && saved.history]].forEach(function (w) {
+      var box = clear($(w[0]));
+      box.removeAttribute('data-id');
+      box.removeAttribute('data-kinds');
+      if (!saved || !w[1]) { box.hidden = true; return; }
+      var changed = saved.flags.some(function (f) { return !isFinding(f); });
+      box.setAttribute('data-id', saved.id);
+      box.setAttribute('data-kinds', flagKinds(saved.flags).join(' '));
+      box.appendChild(h('div', { class: 'notice-head' },
+        h('strong', { class: 'notice-title', text: t(changed ? 'noticeChanged' : 'noticeFound', { id: saved.id }) }),
+        h('span', { class: 'grow' }),
+        button(t('dismiss'), { class: 'btn btn-small btn-quiet', 'data-action': 'dismiss-notice' })));
+      append(box, flagSections(saved.flags));
+      box.hidden = false;
+    });
+  }
+
+  ['save-notice', 'history-notice'].forEach(function (id) {
+    $(id).addEventListener('click', function (ev) {
+      if (ev.target.closest('button[data-action="dismiss-notice"]')) clearSavedNotice();
+    });
+  });
 
   /* ------------------------------------------------------------------ */
   /* Dialogs                                                             */
@@ -566,7 +700,8 @@
   /* ------------------------------------------------------------------ */
 
   var OPTIONS = {
-    localeFilter: function () { return [['', t('any')], ['zh-CN', t('localeZh')], ['en', t('localeEn')]]; },
+    // "any" lists the entries for both languages (locale "").
+    localeFilter: function () { return [['', t('any')], ['zh-CN', t('localeZh')], ['en', t('localeEn')], ['any', t('localeBoth')]]; },
     localeSearch: function () { return [['', t('any')], ['zh-CN', t('localeZh')], ['en', t('localeEn')]]; },
     localeEntry: function () { return [['zh-CN', t('localeZh')], ['en', t('localeEn')], ['', t('localeAnyEntry')]]; },
     statusFilter: function () {
@@ -663,6 +798,8 @@
   function signedOut() {
     session.user = null;
     session.csrf = '';
+    saved = null;
+    renderSavedNotice();
     closeAllDialogs();
     renderMe();
     showView('login');
@@ -747,6 +884,7 @@
     if (!session.user || !canKB(session.user)) return;
     var name = (location.hash.replace(/^#\/?/, '').split(/[?/]/)[0]) || 'entries';
     if (!loaders[name]) name = 'entries';
+    if (name !== current) clearSavedNotice();
     showView(name);
     loaders[name]();
   }
@@ -765,6 +903,7 @@
     else if (current === 'noaccess') renderNoAccess();
     if ($('history-dialog').open) renderHistory();
     if ($('entry-dialog').open) renderEntryTitle();
+    renderSavedNotice();
   }
 
   /* ------------------------------------------------------------------ */
@@ -868,7 +1007,9 @@
         qcell.appendChild(h('span', { class: 'muted small alt-count', title: r.alternates.join('\n'),
           text: ' ' + t('altCount', { n: r.alternates.length }) }));
       }
-      body.appendChild(h('tr', { 'data-id': r.id, 'data-status': st, 'data-version': r.version },
+      var flags = flagsOf(r);
+      if (flags.length) qcell.appendChild(h('div', { class: 'flag-badges' }, flagBadges(flags)));
+      body.appendChild(h('tr', { 'data-id': r.id, 'data-status': st, 'data-version': r.version, 'data-flags': flagKinds(flags).join(' ') || null },
         h('td', { class: 'col-id mono', text: r.id }),
         qcell,
         h('td', { text: r.category || '—' }),
@@ -935,7 +1076,8 @@
   });
 
   function entryAction(id, method, suffix, done) {
-    return api(method, API + '/entries/' + enc(id) + suffix).then(function () {
+    return api(method, API + '/entries/' + enc(id) + suffix).then(function (rec) {
+      savedNotice(rec || { id: id }, false);
       toast(t(done, { id: id }));
       loadEntries();
       loadFacets();
@@ -950,10 +1092,11 @@
 
   // form is what the entry dialog edits: mode create, edit or gap; rec is
   // the record being edited (edit) and gap the gap it comes from (gap).
-  var form = { mode: '', rec: null, gap: null, busy: false };
+  // latest is the current record a stale-version refusal sent back.
+  var form = { mode: '', rec: null, gap: null, busy: false, latest: null };
 
   function openEntryForm(mode, rec, gap) {
-    form = { mode: mode, rec: rec, gap: gap || null, busy: false };
+    form = { mode: mode, rec: rec, gap: gap || null, busy: false, latest: null };
     hideError($('entry-error'));
     var e = rec || {};
     $('e-id').value = e.id || '';
@@ -981,6 +1124,27 @@
     $('entry-title').textContent = title;
     $('entry-meta').textContent = form.mode === 'edit'
       ? t('entryMeta', { v: form.rec.version, by: form.rec.updated_by || '—', at: fmtTime(form.rec.updated_at) }) : '';
+    renderEntryFlags();
+  }
+
+  // FLAG_INPUTS are the form fields a flag's field is in.
+  var FLAG_INPUTS = { question: 'e-question', alternates: 'e-alternates', answer: 'e-answer', category: 'e-category', tags: 'e-tags' };
+
+  // renderEntryFlags shows what the safe-content check found in the entry
+  // being edited, and marks the fields it is in.
+  function renderEntryFlags() {
+    var box = clear($('entry-flags'));
+    var flags = form.mode === 'edit' ? flagsOf(form.rec) : [];
+    Object.keys(FLAG_INPUTS).forEach(function (k) { $(FLAG_INPUTS[k]).classList.remove('flagged'); });
+    flags.forEach(function (f) {
+      var id = FLAG_INPUTS[String(f.field || '').replace(/\[\d+\]$/, '')];
+      if (id) $(id).classList.add('flagged');
+    });
+    box.setAttribute('data-kinds', flagKinds(flags).join(' '));
+    if (!flags.length) { box.hidden = true; return; }
+    box.appendChild(h('p', { class: 'notice-title', text: t('entryFlags') }));
+    box.appendChild(flagList(flags));
+    box.hidden = false;
   }
 
   function lines(s) {
@@ -1015,6 +1179,8 @@
       e.version = form.rec.version;
       req = api('PUT', API + '/entries/' + enc(form.rec.id), e);
     } else if (form.mode === 'gap') {
+      // From a gap an empty locale means the gap's: both languages is "any".
+      if (!e.locale) e.locale = 'any';
       req = api('POST', API + '/gaps/' + enc(form.gap.id) + '/entry', e);
     } else {
       req = api('POST', API + '/entries', e);
@@ -1026,20 +1192,26 @@
     var mode = form.mode;
     req.then(function (rec) {
       closeDialog($('entry-dialog'));
+      savedNotice(rec, true);
       toast(t(mode === 'edit' ? 'saved' : 'created', { id: rec.id }));
       loadFacets();
       if (mode === 'gap') loadGaps();
       if (current === 'entries') loadEntries();
     }, function (err) {
       if (err.status === 409 && err.code === 'conflict' && mode === 'edit') {
+        // The refusal carries the current record: say who changed it and
+        // when, and load it from there.
+        var cur = err.body.current && typeof err.body.current === 'object' && err.body.current.id === form.rec.id ? err.body.current : null;
+        form.latest = cur;
         var reload = button(t('reloadEntry'), { id: 'entry-reload', class: 'btn btn-small' });
         reload.addEventListener('click', reloadEntryForm);
-        showError(box, t('conflictEdit'), h('p', null, reload));
+        showError(box, cur ? t('conflictEditBy', { by: cur.updated_by || '—', at: fmtTime(cur.updated_at), v: cur.version }) : t('conflictEdit'),
+          h('p', null, reload));
         box.setAttribute('data-code', 'conflict');
         reload.focus();
-      } else if (err.status === 409 && err.code === 'conflict') {
+      } else if (err.status === 409 && err.code === 'id_taken') {
         showError(box, t('conflictCreate', { id: e.id }));
-        box.setAttribute('data-code', 'conflict');
+        box.setAttribute('data-code', 'id_taken');
         $('e-id').focus();
       } else {
         showError(box, err);
@@ -1052,6 +1224,7 @@
   }
 
   function reloadEntryForm() {
+    if (form.latest) { openEntryForm('edit', form.latest); return; }
     var id = form.rec.id;
     api('GET', API + '/entries/' + enc(id)).then(function (rec) {
       openEntryForm('edit', rec);
@@ -1072,6 +1245,8 @@
 
   function openHistory(id) {
     hist = { id: id, versions: [] };
+    if (saved) saved.history = false;
+    renderSavedNotice();
     hideError($('history-error'));
     renderHistory();
     openDialog($('history-dialog'));
@@ -1171,7 +1346,8 @@
     var id = hist.id;
     ask(t('confirmRollback', { id: id, v: v }), t('rollback')).then(function (yes) {
       if (!yes) return;
-      api('POST', API + '/entries/' + enc(id) + '/rollback', { version: v }).then(function () {
+      api('POST', API + '/entries/' + enc(id) + '/rollback', { version: v }).then(function (rec) {
+        savedNotice(rec, true, true);
         toast(t('rolledBack', { id: id, v: v }));
         loadHistory();
         if (current === 'entries') loadEntries();
@@ -1385,7 +1561,7 @@
   /* Gaps                                                                */
   /* ------------------------------------------------------------------ */
 
-  var gaps = { list: [], loaded: false, titles: {}, seq: 0 };
+  var gaps = { list: [], loaded: false, seq: 0 };
 
   function loadGaps() {
     var my = ++gaps.seq;
@@ -1395,24 +1571,8 @@
       gaps.loaded = true;
       hideError($('gaps-error'));
       renderGaps();
-      loadBestTitles(my);
     }, function (err) {
       if (my === gaps.seq) showError($('gaps-error'), err);
-    });
-  }
-
-  // loadBestTitles fetches the question of each gap's best candidate, which
-  // the gaps list does not carry.
-  function loadBestTitles(my) {
-    var want = {};
-    gaps.list.forEach(function (g) { if (g.best_id && !(g.best_id in gaps.titles)) want[g.best_id] = true; });
-    Object.keys(want).forEach(function (id) {
-      gaps.titles[id] = null;
-      api('GET', API + '/entries/' + enc(id)).then(function (rec) {
-        gaps.titles[id] = rec.question;
-      }, function () {
-        delete gaps.titles[id];
-      }).then(function () { if (my === gaps.seq) renderGaps(); });
     });
   }
 
@@ -1434,9 +1594,10 @@
       if (g.handoff) reasons.appendChild(h('span', { class: 'chip chip-handoff', text: t('reasonHandoff', { n: g.handoff }) }));
       var best = h('td', { class: 'col-best' });
       if (g.best_id) {
-        var title = gaps.titles[g.best_id];
+        // best_question is empty when the entry has been deleted since.
         best.appendChild(h('div', null, h('span', { class: 'mono', text: g.best_id }),
-          title ? h('span', { class: 'best-q', text: ' ' + title }) : null));
+          g.best_question ? h('span', { class: 'best-q', text: ' ' + g.best_question })
+            : h('span', { class: 'muted small best-gone', text: ' ' + t('gapBestGone') })));
         best.appendChild(confBar(g.best_confidence));
       } else {
         best.textContent = '—';
@@ -1506,8 +1667,11 @@
     hideError($('alt-error'));
     $('alt-phrasing').value = g.example || g.text || '';
     $('alt-search').value = '';
-    if (g.best_id) {
-      alt.candidates = [{ id: g.best_id, question: gaps.titles[g.best_id] || '', confidence: g.best_confidence, best: true }];
+    // The best candidate, unless it has been deleted since (no best_question).
+    if (g.best_id && g.best_question) {
+      alt.candidates = [{ id: g.best_id, question: g.best_question, confidence: g.best_confidence, best: true }];
+    } else {
+      alt.picked = '';
     }
     renderAltCandidates();
     openDialog($('alt-dialog'));
@@ -1587,8 +1751,9 @@
     var id = picked.value;
     var btn = $('alt-save');
     btn.disabled = true;
-    api('POST', API + '/gaps/' + enc(g.id) + '/alternate', { entry_id: id, phrasing: $('alt-phrasing').value.trim() }).then(function () {
+    api('POST', API + '/gaps/' + enc(g.id) + '/alternate', { entry_id: id, phrasing: $('alt-phrasing').value.trim() }).then(function (rec) {
       closeDialog($('alt-dialog'));
+      savedNotice(rec, true);
       toast(t('altAdded', { id: id }));
       loadGaps();
     }, function (err) { showError($('alt-error'), err); }).then(function () { btn.disabled = false; });
@@ -1667,12 +1832,11 @@
       toast(t('synSaved'));
       loadSynonyms();
     }, function (err) {
-      // The server counts groups in the order sent ("synonym group 3"):
-      // name the box and line instead.
+      // A problem's item is the 1-based position of the group in the list
+      // sent: name the box and line instead.
       err.problems = err.problems.map(function (p) {
-        var m = /^synonym group (\d+)/.exec(p.message || '');
-        var w = m && where[parseInt(m[1], 10) - 1];
-        return w ? { where: w, message: p.message } : p;
+        var w = p.item ? where[p.item - 1] : null;
+        return w ? { where: w, item: p.item, message: p.message } : p;
       });
       showError($('syn-error'), err);
     });
@@ -1742,7 +1906,32 @@
     }));
   }
 
+  // IMPORT_FLAGGED_MAX bounds the flagged entries listed after an import.
+  var IMPORT_FLAGGED_MAX = 300;
+
+  // importFlagged says which entries the import cleaned or flagged
+  // (every entry's flags, removals and findings), as an expandable list.
+  function importFlagged(res) {
+    var flagged = (Array.isArray(res.flagged) ? res.flagged : []).filter(function (x) { return x && flagsOf(x).length; });
+    if (!flagged.length) return null;
+    var cleaned = flagged.filter(function (x) { return flagsOf(x).some(function (f) { return !isFinding(f); }); }).length;
+    var found = flagged.filter(function (x) { return flagsOf(x).some(isFinding); }).length;
+    var ul = h('ul', { class: 'flagged-entries', id: 'imp-flagged-list' });
+    flagged.slice(0, IMPORT_FLAGGED_MAX).forEach(function (x) {
+      var flags = flagsOf(x);
+      ul.appendChild(h('li', { class: 'flagged-entry', 'data-id': x.id, 'data-kinds': flagKinds(flags).join(' ') },
+        h('span', { class: 'mono flagged-id', text: x.id }), flagList(flags)));
+    });
+    var more = flagged.length - IMPORT_FLAGGED_MAX;
+    return h('div', { class: 'notice', id: 'imp-flagged', 'data-count': flagged.length },
+      h('p', { class: 'notice-title', text: t(res.dry_run ? 'impFlaggedDry' : 'impFlagged', { n: flagged.length }) }),
+      h('p', { class: 'small', text: t('impFlaggedDetail', { c: cleaned, f: found }) }),
+      h('details', { class: 'flagged-details' }, h('summary', { text: t('impFlaggedShow') }), ul,
+        more > 0 ? h('p', { class: 'muted small', text: t('impFlaggedMore', { n: more }) }) : null));
+  }
+
   function renderImport() {
+    var open = !!document.querySelector('#imp-flagged details[open]');
     var box = clear($('imp-result'));
     var res = imp.result;
     var err = imp.error;
@@ -1756,7 +1945,10 @@
       box.appendChild(h('div', { class: 'card result result-ok', id: 'imp-ok', 'data-dry-run': String(!!res.dry_run) },
         h('h2', { text: res.dry_run ? t('impDry') : t('impDone') }),
         counts,
-        regressionLine(res.regression_before, res.regression_after)));
+        regressionLine(res.regression_before, res.regression_after),
+        importFlagged(res)));
+      var details = box.querySelector('#imp-flagged details');
+      if (details && open) details.open = true;
     } else if (err && typeof err === 'string') {
       box.appendChild(h('div', { class: 'alert', role: 'alert', text: err }));
     } else if (err && err.code === 'regression') {
@@ -1784,7 +1976,7 @@
       if (err.code === 'invalid' && err.problems.length) {
         a.appendChild(h('p', { class: 'alert-title', text: t('impProblems', { n: err.problems.length }) }));
         var ul = h('ul', { class: 'problems', id: 'imp-problems' });
-        err.problems.forEach(function (p) { ul.appendChild(h('li', { 'data-line': p.line || null, text: problemLine(p) })); });
+        err.problems.forEach(function (p) { ul.appendChild(h('li', { 'data-line': p.line || null, 'data-item': p.item || null, text: problemLine(p) })); });
         a.appendChild(ul);
         a.setAttribute('data-code', 'invalid');
       } else {
