@@ -425,14 +425,12 @@ func toDoc(e Entry) map[string]any {
 		alts = []string{}
 	}
 	return map[string]any{
-		fieldQuestion:   e.Question,
-		fieldAlternates: alts,
-		fieldAnswer:     e.Answer,
-		fieldPhrasings:  append([]string{e.Question}, alts...),
-		fieldCategory:   e.Category,
-		fieldLocale:     loc,
-		fieldTags:       nonNilStrings(e.Tags),
-		fieldEntry:      string(js),
+		fieldAnswer:    e.Answer,
+		fieldPhrasings: append([]string{e.Question}, alts...),
+		fieldCategory:  e.Category,
+		fieldLocale:    loc,
+		fieldTags:      nonNilStrings(e.Tags),
+		fieldEntry:     string(js),
 	}
 }
 

@@ -16,14 +16,12 @@ import (
 
 // Field names in the bleve documents.
 const (
-	fieldQuestion   = "question"
-	fieldAlternates = "alternates"
-	fieldAnswer     = "answer"
-	fieldPhrasings  = "phrasings" // question + alternates, indexed only: its dictionary gives document frequencies for Confidence
-	fieldCategory   = "category"
-	fieldLocale     = "locale"
-	fieldTags       = "tags"
-	fieldEntry      = "entry" // the entry as JSON, stored only
+	fieldAnswer    = "answer"
+	fieldPhrasings = "phrasings" // question + alternates, indexed only: its dictionary gives document frequencies for Confidence
+	fieldCategory  = "category"
+	fieldLocale    = "locale"
+	fieldTags      = "tags"
+	fieldEntry     = "entry" // the entry as JSON, stored only
 )
 
 // localeAnyKey is what an entry with an empty locale is indexed under, so a
@@ -58,8 +56,10 @@ const (
 // not valid; use defaultConfig.
 type indexConfig struct {
 	Analyzer string
-	// Query-time field boosts.
-	BoostQuestion, BoostAlternates, BoostAnswer float64
+	// Query-time field boosts: the phrasings (question and alternates, one
+	// field: users paraphrase like the alternates as much as like the
+	// question) and the answer.
+	BoostPhrasings, BoostAnswer float64
 	// RerankDepth is how many bleve hits are re-ranked by the blend of
 	// normalised score and confidence.
 	RerankDepth int
@@ -96,8 +96,7 @@ type indexConfig struct {
 func defaultConfig() indexConfig {
 	return indexConfig{
 		Analyzer:            analyzerMixed,
-		BoostQuestion:       2,
-		BoostAlternates:     2,
+		BoostPhrasings:      2,
 		BoostAnswer:         0.3,
 		RerankDepth:         20,
 		ScoreWeight:         0.3,
@@ -112,7 +111,7 @@ func defaultConfig() indexConfig {
 
 // schemaVersion changes whenever the document mapping changes in a way that
 // needs a reindex; an index with another version is recreated on open.
-const schemaVersion = 2
+const schemaVersion = 3
 
 func (c indexConfig) schema() string {
 	return fmt.Sprintf("v%d/%s", schemaVersion, c.Analyzer)
@@ -190,8 +189,6 @@ func newMapping(c indexConfig) (*mapping.IndexMappingImpl, error) {
 	stored.DocValues = false
 
 	doc := mapping.NewDocumentStaticMapping()
-	doc.AddFieldMappingsAt(fieldQuestion, text())
-	doc.AddFieldMappingsAt(fieldAlternates, text())
 	doc.AddFieldMappingsAt(fieldAnswer, text())
 	doc.AddFieldMappingsAt(fieldPhrasings, text())
 	doc.AddFieldMappingsAt(fieldCategory, kw())

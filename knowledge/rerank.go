@@ -217,10 +217,13 @@ func (c rerankConfig) confidence(s entryScore, gamma float64) float64 {
 // than commonShare of the entries, and by more than commonMin, are left out
 // of the candidate search (never out of re-ranking or Confidence), unless
 // fewer than minSearchTerms terms would be left: then the rarest are kept.
-// commonMin keeps every term for FAQs up to a few thousand entries.
+// commonMin keeps every term of FAQs under about 200 entries (and terms
+// held by fewer than 200 entries of any FAQ). At 10k synthetic entries,
+// 2%/200 against 5%/500: warm p99 1.9 against 2.7 ms, hit@1 0.920
+// against 0.924 (TestSearchScale).
 const (
-	commonShare    = 0.05
-	commonMin      = 500
+	commonShare    = 0.02
+	commonMin      = 200
 	minSearchTerms = 2
 )
 

@@ -122,8 +122,7 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 		field string
 		boost float64
 	}{
-		{fieldQuestion, ix.cfg.BoostQuestion},
-		{fieldAlternates, ix.cfg.BoostAlternates},
+		{fieldPhrasings, ix.cfg.BoostPhrasings},
 		{fieldAnswer, ix.cfg.BoostAnswer},
 	} {
 		if f.boost <= 0 {
