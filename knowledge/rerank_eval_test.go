@@ -42,7 +42,7 @@ func TestRerankCompare(t *testing.T) {
 			c.Synonyms = nil
 			c.Analyzer = analyzerMixedAllStop
 		}),
-		with("whole stop list (before 2026-12)", func(c *indexConfig) { c.Analyzer = analyzerMixedAllStop }),
+		with("whole stop list (before intent words were kept)", func(c *indexConfig) { c.Analyzer = analyzerMixedAllStop }),
 		with("no spelling", func(c *indexConfig) { c.Rerank.Spelling = false }),
 		with("no synonyms", func(c *indexConfig) { c.Synonyms = nil }),
 		with("synonyms at full credit (0.9) for every word", func(c *indexConfig) { c.Rerank.SynonymCreditKnown = 0.9 }),
