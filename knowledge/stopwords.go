@@ -57,7 +57,8 @@ func stopWords() []any {
 // functionTerms returns the terms analyzer a makes of stopWordsKept (none
 // when a drops them). They are searched and scored like any term, but a
 // query of nothing else finds nothing ("how?", "why not" ask nothing about
-// the FAQ), and Hit.Matched leaves them out.
+// the FAQ), and Hit.Matched leaves them out. A word that stems to one of
+// them counts too ("one" → on).
 func functionTerms(a analysis.Analyzer) map[string]bool {
 	out := map[string]bool{}
 	for _, w := range stopWordsKept() {
