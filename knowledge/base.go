@@ -226,7 +226,7 @@ func (b *Base) Search(ctx context.Context, q string, opts SearchOptions) (Result
 	}
 	locale, _ := NormalizeLocale(opts.Locale)
 	qv, ok := b.dense.query(ctx, q)
-	if !ok || len(lex.Hits) == 0 && len(b.ix.terms(q)) == 0 {
+	if !ok || len(lex.Hits) == 0 && !b.ix.searchable(q) {
 		lex.Hits = lex.Hits[:min(limit, len(lex.Hits))]
 		return lex, nil
 	}

@@ -26,24 +26,25 @@ const sharedEvalDir = "../../shared/eval"
 
 func evalSets() []evalSet {
 	sets := []evalSet{
-		// Measured (docs/retrieval.md): 0.843 0.950 0.789 –
-		{name: "bitext-retail-en", minHit1: 0.82, minHit3: 0.93, minAnswered: 0.77},
-		// Measured: 0.787 0.905 0.704 0.854
-		{name: "hint3-sofmattress-en", minHit1: 0.76, minHit3: 0.88, minAnswered: 0.68, minDeclined: 0.83},
-		// Measured: 0.692 0.862 0.791 –
-		{name: "banking77-en", minHit1: 0.67, minHit3: 0.84, minAnswered: 0.77},
-		// Measured: 0.768 0.880 0.750 0.880
-		{name: "clinc150-oos-en", minHit1: 0.75, minHit3: 0.86, minAnswered: 0.73, minDeclined: 0.86},
+		// Measured (docs/retrieval.md): 0.852 0.946 0.776 –
+		{name: "bitext-retail-en", minHit1: 0.84, minHit3: 0.93, minAnswered: 0.76},
+		// Measured: 0.814 0.929 0.660 0.882 (answers less, declines more
+		// out-of-scope questions than before the stop list changed)
+		{name: "hint3-sofmattress-en", minHit1: 0.80, minHit3: 0.91, minAnswered: 0.64, minDeclined: 0.86},
+		// Measured: 0.712 0.865 0.774 –
+		{name: "banking77-en", minHit1: 0.70, minHit3: 0.85, minAnswered: 0.76},
+		// Measured: 0.783 0.903 0.753 0.900
+		{name: "clinc150-oos-en", minHit1: 0.77, minHit3: 0.89, minAnswered: 0.74, minDeclined: 0.88},
 	}
 	for i := range sets {
 		sets[i].faq = filepath.Join(sharedEvalDir, sets[i].name, "faq.csv")
 		sets[i].dev = filepath.Join(sharedEvalDir, sets[i].name, "dev.csv")
 	}
 	// The demo FAQ (Chinese and English) and its dev set live in the repo.
-	// Measured: 0.845 0.966 0.912 0.867; floors looser while the demo set is young.
+	// Measured: 0.865 0.966 0.912 0.933; floors looser while the demo set is young.
 	sets = append(sets, evalSet{
 		name: "demo", faq: "../cmd/xiaoer/demo/faq.json", dev: "../testdata/eval/demo-dev.csv",
-		minHit1: 0.80, minHit3: 0.93, minAnswered: 0.85, minDeclined: 0.80,
+		minHit1: 0.82, minHit3: 0.93, minAnswered: 0.85, minDeclined: 0.85,
 	})
 	return sets
 }

@@ -37,6 +37,7 @@ type Index struct {
 	cfg    indexConfig
 
 	analyzer analysis.Analyzer // the index analyzer, for query terms and phrasings
+	function map[string]bool   // terms of the kept stop words (functionTerms)
 
 	writeMu sync.Mutex // serialises Rebuild and Apply
 
@@ -72,7 +73,8 @@ func openIndex(dir string, logger *slog.Logger, cfg indexConfig) (*Index, error)
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: open index %s: mapping: %w", dir, err)
 	}
-	ix := &Index{dir: dir, logger: logger, cfg: cfg, analyzer: m.AnalyzerNamed(cfg.Analyzer)}
+	a := m.AnalyzerNamed(cfg.Analyzer)
+	ix := &Index{dir: dir, logger: logger, cfg: cfg, analyzer: a, function: functionTerms(a)}
 	if err := ix.SetSynonyms(cfg.Synonyms); err != nil {
 		return nil, fmt.Errorf("knowledge: open index %s: %w", dir, err)
 	}
@@ -137,7 +139,8 @@ func (ix *Index) newMemIndex() (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: memory index: %w", err)
 	}
-	mem := &Index{dir: "(memory)", mem: true, logger: ix.logger, cfg: ix.cfg, analyzer: m.AnalyzerNamed(ix.cfg.Analyzer), idx: idx}
+	a := m.AnalyzerNamed(ix.cfg.Analyzer)
+	mem := &Index{dir: "(memory)", mem: true, logger: ix.logger, cfg: ix.cfg, analyzer: a, function: functionTerms(a), idx: idx}
 	if set := ix.synonyms.Load(); set != nil {
 		mem.synonyms.Store(set) // compiled sets are immutable: share it
 	} else if err := mem.SetSynonyms(ix.cfg.Synonyms); err != nil {

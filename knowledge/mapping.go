@@ -10,7 +10,9 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
+	"github.com/blevesearch/bleve/v2/analysis/token/stop"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
 	"github.com/blevesearch/bleve/v2/mapping"
 )
 
@@ -33,11 +35,15 @@ const localeAnyKey = "any"
 const (
 	// analyzerMixed handles Chinese and English in one field: unicode
 	// tokenizer, full/half-width folding, lower case, CJK bigrams plus
-	// unigrams, then the English possessive, stop-word and Porter-stemming
-	// filters (which leave CJK tokens alone). Runs of 5+ digits (order and
-	// phone numbers) are dropped before tokenising: they never help find an
-	// FAQ entry.
+	// unigrams, then the English possessive, stop-word (bleve's list less
+	// question words, negations and particles: stopwords.go) and
+	// Porter-stemming filters (which leave CJK tokens alone). Runs of 5+
+	// digits (order and phone numbers) are dropped before tokenising: they
+	// never help find an FAQ entry.
 	analyzerMixed = "xiaoer_mixed"
+	// analyzerMixedAllStop is analyzerMixed with bleve's whole English stop
+	// list (the index analyzer before schema 3).
+	analyzerMixedAllStop = "xiaoer_mixed_all_stop"
 	// analyzerMixedDigits is analyzerMixed without dropping digit runs.
 	analyzerMixedDigits = "xiaoer_mixed_digits"
 	// analyzerMixedBigram is analyzerMixed with CJK bigrams only (bleve's
@@ -50,6 +56,8 @@ const (
 const (
 	charFilterDigits   = "xiaoer_digit_runs"
 	tokenFilterUnigram = "xiaoer_cjk_bigram_unigram"
+	tokenFilterStop    = "xiaoer_stop_en"
+	tokenMapStop       = "xiaoer_stop_en_words"
 )
 
 // indexConfig holds what can be varied for evaluation. The zero value is
@@ -111,6 +119,8 @@ func defaultConfig() indexConfig {
 
 // schemaVersion changes whenever the document mapping changes in a way that
 // needs a reindex; an index with another version is recreated on open.
+// 3: one phrasings field (no question and alternates fields); the index
+// analyzer keeps question words, negations and particles.
 const schemaVersion = 3
 
 func (c indexConfig) schema() string {
@@ -135,22 +145,36 @@ func newMapping(c indexConfig) (*mapping.IndexMappingImpl, error) {
 	}); err != nil {
 		return nil, err
 	}
-	filters := func(bigram string) []any {
-		return []any{cjk.WidthName, lowercase.Name, bigram, en.PossessiveName, en.StopName, porter.Name}
+	if err := m.AddCustomTokenMap(tokenMapStop, map[string]any{
+		"type":   tokenmap.Name,
+		"tokens": stopWords(),
+	}); err != nil {
+		return nil, err
+	}
+	if err := m.AddCustomTokenFilter(tokenFilterStop, map[string]any{
+		"type":           stop.Name,
+		"stop_token_map": tokenMapStop,
+	}); err != nil {
+		return nil, err
+	}
+	filters := func(bigram, stop string) []any {
+		return []any{cjk.WidthName, lowercase.Name, bigram, en.PossessiveName, stop, porter.Name}
 	}
 	for _, a := range []struct {
 		name        string
 		charFilters []any
 		bigram      string
+		stop        string
 	}{
-		{analyzerMixed, []any{charFilterDigits}, tokenFilterUnigram},
-		{analyzerMixedDigits, nil, tokenFilterUnigram},
-		{analyzerMixedBigram, []any{charFilterDigits}, cjk.BigramName},
+		{analyzerMixed, []any{charFilterDigits}, tokenFilterUnigram, tokenFilterStop},
+		{analyzerMixedAllStop, []any{charFilterDigits}, tokenFilterUnigram, en.StopName},
+		{analyzerMixedDigits, nil, tokenFilterUnigram, tokenFilterStop},
+		{analyzerMixedBigram, []any{charFilterDigits}, cjk.BigramName, tokenFilterStop},
 	} {
 		cfg := map[string]any{
 			"type":          custom.Name,
 			"tokenizer":     unicode.Name,
-			"token_filters": filters(a.bigram),
+			"token_filters": filters(a.bigram, a.stop),
 		}
 		if a.charFilters != nil {
 			cfg["char_filters"] = a.charFilters

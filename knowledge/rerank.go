@@ -42,7 +42,7 @@ type entryScore struct {
 	// entry's phrasings.
 	cover   float64
 	best    int    // index of the best phrasing: 0 the question, i the alternate i-1
-	matched []bool // per query term: matched by the best phrasing
+	matched []bool // per query term: matched by the best phrasing (function terms never)
 }
 
 // altIn returns the highest credit among qt's alternatives whose terms are
@@ -185,7 +185,7 @@ func (ix *Index) scoreFeatures(aq *analysedQuery, f *entryFeatures) entryScore {
 	has := func(t string) bool { _, ok := pw.w[t]; return ok }
 	s.matched = make([]bool, len(aq.terms))
 	for j := range aq.terms {
-		s.matched[j] = altIn(&aq.terms[j], has) > 0
+		s.matched[j] = altIn(&aq.terms[j], has) > 0 && !ix.function[aq.terms[j].term]
 	}
 	return s
 }

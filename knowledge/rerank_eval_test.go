@@ -40,7 +40,9 @@ func TestRerankCompare(t *testing.T) {
 		with("before (phrasing conf only, no spelling, no synonyms)", func(c *indexConfig) {
 			c.Rerank = rerankConfig{Phrasing: 0.7, ConfPhrasing: 1}
 			c.Synonyms = nil
+			c.Analyzer = analyzerMixedAllStop
 		}),
+		with("whole stop list (before intent words were kept)", func(c *indexConfig) { c.Analyzer = analyzerMixedAllStop }),
 		with("no spelling", func(c *indexConfig) { c.Rerank.Spelling = false }),
 		with("no synonyms", func(c *indexConfig) { c.Synonyms = nil }),
 		with("synonyms at full credit (0.9) for every word", func(c *indexConfig) { c.Rerank.SynonymCreditKnown = 0.9 }),
@@ -64,7 +66,7 @@ func TestRerankCompare(t *testing.T) {
 			}
 		}
 	}
-	thresholds := []float64{0.3, 0.325, 0.35, 0.375, 0.4, 0.45, 0.5}
+	thresholds := []float64{0.3, 0.325, 0.35, 0.36, 0.365, 0.37, 0.375, 0.38, 0.4, 0.45, 0.5}
 	var table strings.Builder
 	fmt.Fprintf(&table, "| option | set | hit@1 | hit@1 A/B | hit@3 | MRR@3 | answered | answered A/B | OOS declined | OOS declined A/B |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, v := range variants {
@@ -118,7 +120,7 @@ func TestRerankCompare(t *testing.T) {
 		}
 		var sb strings.Builder
 		for _, th := range thresholds {
-			fmt.Fprintf(&sb, "\n  %.2f: %s", th, strings.Join(sweep[th], "  "))
+			fmt.Fprintf(&sb, "\n  %.3f: %s", th, strings.Join(sweep[th], "  "))
 		}
 		t.Logf("threshold sweep on half A, %s (in-scope answered correctly / OOS declined):%s", v.name, sb.String())
 	}

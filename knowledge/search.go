@@ -78,7 +78,8 @@ type SearchOptions struct {
 // IDF over all phrasings, it is the geometric mean of the share of q's
 // weight that the phrasing covers and the share of the phrasing's weight
 // that q covers. A query with no analysable terms (empty, punctuation, stop
-// words only) returns no hits.
+// words only) or only question words, negations and particles ("how?",
+// "why not") returns no hits.
 func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Result, error) {
 	limit := opts.Limit
 	if limit <= 0 {
@@ -102,7 +103,7 @@ func (ix *Index) Search(ctx context.Context, q string, opts SearchOptions) (Resu
 		}
 		q = q[:cut]
 	}
-	if len(ix.terms(q)) == 0 {
+	if !ix.searchable(q) {
 		return res, nil
 	}
 	idx, err := ix.open()
