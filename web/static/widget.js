@@ -186,7 +186,22 @@
       rateThanks: '感谢您的评价！',
       star: '{n} 星',
       disclaimer: 'AI 回答仅供参考，以订单页信息为准',
-      newMessages: '条新消息'
+      newMessages: '条新消息',
+      typingBot: '小二正在输入…',
+      typingAgent: '客服正在输入…',
+      returnTitle: '退货申请 · 订单',
+      returnWindow: '可在 {date} 前申请',
+      returnReason: '原因',
+      returnConfirm: '确认退货',
+      returnCancel: '取消',
+      returnHint: '确认后才会提交退货申请',
+      returnSubmitting: '正在提交…',
+      returnCancelling: '正在取消…',
+      returnSubmitted: '已提交，退货单号 {no}',
+      returnSubmittedNoId: '已提交退货申请',
+      returnCancelled: '已取消',
+      returnProposed: '待确认',
+      returnConfirmed: '已提交'
     },
     en: {
       title: 'Xiaoer',
@@ -241,7 +256,22 @@
       rateThanks: 'Thanks for your rating!',
       star: '{n} star',
       disclaimer: 'AI answers may be imperfect; your order page is authoritative',
-      newMessages: 'new messages'
+      newMessages: 'new messages',
+      typingBot: 'Xiaoer is typing…',
+      typingAgent: 'An agent is typing…',
+      returnTitle: 'Return · Order',
+      returnWindow: 'Return window ends {date}',
+      returnReason: 'Reason',
+      returnConfirm: 'Confirm return',
+      returnCancel: 'Cancel',
+      returnHint: 'Nothing is submitted until you confirm',
+      returnSubmitting: 'Submitting…',
+      returnCancelling: 'Cancelling…',
+      returnSubmitted: 'Submitted, return no. {no}',
+      returnSubmittedNoId: 'Return submitted',
+      returnCancelled: 'Cancelled',
+      returnProposed: 'Awaiting confirmation',
+      returnConfirmed: 'Submitted'
     }
   };
 
@@ -315,6 +345,8 @@
     isOpen: false,
     unread: 0,
     typingTimer: null,
+    streams: {},   // message id -> bubble of a bot reply still being streamed (delta frames)
+    returns: {},   // proposal_id -> {cards: [elements], final: card data|null, pending: bool}
     greetingEl: null,
     built: false,
     wantOpen: false
@@ -481,15 +513,21 @@
     messages.setAttribute('role', 'log');
     messages.setAttribute('aria-live', 'polite');
     var list = el('div', 'xiaoer-list');
+    // The indicator is hidden (display: none) unless on; its label is read,
+    // the avatar and the animated dots are not.
     var typing = el('div', 'xiaoer-typing');
-    typing.setAttribute('aria-hidden', 'true');
     var typingAvatar = el('div', 'xiaoer-avatar', '二');
+    typingAvatar.setAttribute('aria-hidden', 'true');
     var dots = el('div', 'xiaoer-typing-dots');
+    dots.setAttribute('aria-hidden', 'true');
     dots.appendChild(el('span', 'xiaoer-dot'));
     dots.appendChild(el('span', 'xiaoer-dot'));
     dots.appendChild(el('span', 'xiaoer-dot'));
+    var typingLabel = tEl('span', 'xiaoer-sr xiaoer-typing-label', 'typingBot');
     typing.appendChild(typingAvatar);
     typing.appendChild(dots);
+    typing.appendChild(typingLabel);
+    R.typingLabel = typingLabel;
     messages.appendChild(list);
     messages.appendChild(typing);
     R.messages = messages;
@@ -696,6 +734,8 @@
     S.bySeq = {};
     S.pending = {};
     S.order = [];
+    S.streams = {};
+    S.returns = {};
     S.greetingEl = null;
     S.highestSeq = 0;
     S.liveAfter = 0;
@@ -986,7 +1026,7 @@
     }
     body.appendChild(head);
 
-    var cards = Array.isArray(m.cards) ? m.cards.filter(function (c) { return c && c.kind === 'order'; }) : [];
+    var cards = Array.isArray(m.cards) ? m.cards.filter(function (c) { return c && (c.kind === 'order' || c.kind === 'return'); }) : [];
     if (cards.length) body.classList.add('xiaoer-body-cards');
     if (text || !cards.length) {
       var bubble = el('div', 'xiaoer-bubble');
@@ -994,7 +1034,7 @@
       body.appendChild(bubble);
     }
 
-    cards.forEach(function (c) { body.appendChild(buildOrderCard(c)); });
+    cards.forEach(function (c) { body.appendChild(c.kind === 'return' ? buildReturnCard(c) : buildOrderCard(c)); });
 
     var sources = Array.isArray(m.sources) ? m.sources : [];
     if (sources.length) {
@@ -1043,23 +1083,8 @@
     }
     card.appendChild(head);
 
-    var items = Array.isArray(c.items) ? c.items.filter(Boolean) : [];
-    if (items.length) {
-      var ul = el('ul', 'xiaoer-card-items');
-      var shown = items.length > 4 ? items.slice(0, 3) : items;
-      shown.forEach(function (it) {
-        var li = el('li', 'xiaoer-card-item');
-        li.appendChild(el('span', 'xiaoer-item-name', it.name != null ? String(it.name) : ''));
-        if (it.qty != null) li.appendChild(el('span', 'xiaoer-item-qty', '\u00d7 ' + String(it.qty)));
-        ul.appendChild(li);
-      });
-      if (items.length > shown.length) {
-        var more = el('li', 'xiaoer-card-item xiaoer-card-more');
-        more.appendChild(tEl('span', '', 'moreItems', { n: items.length - shown.length }));
-        ul.appendChild(more);
-      }
-      card.appendChild(ul);
-    }
+    var ul = buildCardItems(c.items);
+    if (ul) card.appendChild(ul);
 
     var rows = el('div', 'xiaoer-card-rows');
     function row(key, value, extra) {
@@ -1103,6 +1128,187 @@
       card.appendChild(evEl);
     }
     return card;
+  }
+
+  // buildCardItems lists a card's items ([{name, qty}]), at most four lines;
+  // null when there are none.
+  function buildCardItems(list) {
+    var items = Array.isArray(list) ? list.filter(Boolean) : [];
+    if (!items.length) return null;
+    var ul = el('ul', 'xiaoer-card-items');
+    var shown = items.length > 4 ? items.slice(0, 3) : items;
+    shown.forEach(function (it) {
+      var li = el('li', 'xiaoer-card-item');
+      li.appendChild(el('span', 'xiaoer-item-name', it.name != null ? String(it.name) : ''));
+      if (it.qty != null) li.appendChild(el('span', 'xiaoer-item-qty', '\u00d7 ' + String(it.qty)));
+      ul.appendChild(li);
+    });
+    if (items.length > shown.length) {
+      var more = el('li', 'xiaoer-card-item xiaoer-card-more');
+      more.appendChild(tEl('span', '', 'moreItems', { n: items.length - shown.length }));
+      ul.appendChild(more);
+    }
+    return ul;
+  }
+
+  /* ---------- return card ---------- */
+
+  // A return card is a return the bot proposes for an order. While it is
+  // "proposed" the shopper confirms or cancels it here; nothing is
+  // submitted before that. A later message carries a card of the same
+  // proposal_id with the outcome ("confirmed" or "cancelled"): every card
+  // of that proposal then shows the outcome, whatever order they were
+  // built in (live, or replayed after a reload).
+
+  function returnFinal(status) {
+    return status === 'confirmed' || status === 'cancelled';
+  }
+
+  function returnEntry(pid) {
+    var r = S.returns[pid];
+    if (!r) r = S.returns[pid] = { cards: [], final: null, pending: false };
+    return r;
+  }
+
+  function buildReturnCard(c) {
+    var pid = c.proposal_id != null ? String(c.proposal_id) : '';
+    var status = String(c.status || '').toLowerCase();
+    var card = el('div', 'xiaoer-card xiaoer-card-return');
+    if (pid) card.setAttribute('data-proposal-id', pid);
+    if (c.order_id != null) card.setAttribute('data-order-id', String(c.order_id));
+
+    var head = el('div', 'xiaoer-card-head');
+    head.appendChild(icon('retry', 'xiaoer-card-icon'));
+    var title = el('div', 'xiaoer-card-title');
+    title.appendChild(tEl('span', 'xiaoer-card-label', 'returnTitle'));
+    title.appendChild(el('span', 'xiaoer-order-id', c.order_id != null ? String(c.order_id) : ''));
+    head.appendChild(title);
+    var st = el('span', 'xiaoer-order-status xiaoer-return-status');
+    head.appendChild(st);
+    card.appendChild(head);
+
+    var ul = buildCardItems(c.items);
+    if (ul) card.appendChild(ul);
+
+    var rows = el('div', 'xiaoer-card-rows');
+    if (c.return_until) rows.appendChild(tEl('div', 'xiaoer-card-row xiaoer-return-window', 'returnWindow', { date: fmtDate(c.return_until) }));
+    if (c.reason) {
+      var r = el('div', 'xiaoer-card-row xiaoer-return-reason');
+      r.appendChild(tEl('span', 'xiaoer-card-k', 'returnReason'));
+      r.appendChild(el('span', 'xiaoer-card-v', String(c.reason)));
+      rows.appendChild(r);
+    }
+    if (rows.firstChild) card.appendChild(rows);
+
+    var entry = pid ? returnEntry(pid) : null;
+    if (entry) entry.cards.push(card);
+    if (returnFinal(status)) {
+      if (entry) {
+        entry.final = c;
+        entry.pending = false;
+        entry.cards.forEach(function (k) { if (k !== card) showReturnOutcome(k, c); });
+      }
+      showReturnOutcome(card, c);
+    } else if (entry && entry.final) {
+      showReturnOutcome(card, entry.final); // the outcome is known already
+    } else {
+      setReturnStatus(card, status, c.status_text);
+      if (status === 'proposed' && pid) card.appendChild(buildReturnActions(pid, entry.pending));
+    }
+    return card;
+  }
+
+  function setReturnStatus(card, status, text) {
+    var st = card.querySelector('.xiaoer-return-status');
+    card.setAttribute('data-status', status);
+    st.setAttribute('data-status', status);
+    var key = status === 'proposed' ? 'returnProposed' : status === 'confirmed' ? 'returnConfirmed'
+      : status === 'cancelled' ? 'returnCancelled' : null;
+    if (text) {
+      st.removeAttribute('data-xi18n');
+      st.textContent = String(text);
+    } else if (key) {
+      st.setAttribute('data-xi18n', key);
+      st.textContent = t(key);
+    } else {
+      st.removeAttribute('data-xi18n');
+      st.textContent = status;
+    }
+  }
+
+  function buildReturnActions(pid, pending) {
+    var box = el('div', 'xiaoer-return-actions');
+    box.appendChild(tEl('div', 'xiaoer-return-hint', 'returnHint'));
+    var btns = el('div', 'xiaoer-return-buttons');
+    var ok = tEl('button', 'xiaoer-return-btn xiaoer-return-confirm', 'returnConfirm');
+    ok.type = 'button';
+    var no = tEl('button', 'xiaoer-return-btn xiaoer-return-cancel', 'returnCancel');
+    no.type = 'button';
+    ok.addEventListener('click', function () { answerReturn(pid, true); });
+    no.addEventListener('click', function () { answerReturn(pid, false); });
+    btns.appendChild(ok);
+    btns.appendChild(no);
+    box.appendChild(btns);
+    var wait = el('div', 'xiaoer-return-wait');
+    wait.setAttribute('role', 'status');
+    box.appendChild(wait);
+    if (pending) { ok.disabled = no.disabled = true; }
+    return box;
+  }
+
+  // answerReturn sends the shopper's answer to a proposal and shows every
+  // card of it as waiting for the outcome, with both buttons disabled.
+  function answerReturn(pid, confirm) {
+    var entry = returnEntry(pid);
+    if (entry.final || entry.pending) return;
+    entry.pending = true;
+    entry.cards.forEach(function (card) {
+      var box = card.querySelector('.xiaoer-return-actions');
+      if (!box) return;
+      card.classList.add('xiaoer-return-pending');
+      var b = box.querySelectorAll('button');
+      for (var i = 0; i < b.length; i++) b[i].disabled = true;
+      var wait = box.querySelector('.xiaoer-return-wait');
+      var key = confirm ? 'returnSubmitting' : 'returnCancelling';
+      wait.setAttribute('data-xi18n', key);
+      wait.textContent = t(key);
+    });
+    sendControl({ type: confirm ? 'return_confirm' : 'return_cancel', proposal_id: pid });
+  }
+
+  // stopReturnWaits ends the waiting state of answered proposals after the
+  // server refused the answer: the buttons stay disabled, the error notice
+  // says why.
+  function stopReturnWaits() {
+    Object.keys(S.returns).forEach(function (pid) {
+      var entry = S.returns[pid];
+      if (!entry.pending || entry.final) return;
+      entry.cards.forEach(function (card) {
+        card.classList.remove('xiaoer-return-pending');
+        var wait = card.querySelector('.xiaoer-return-wait');
+        if (wait) { wait.removeAttribute('data-xi18n'); wait.textContent = ''; }
+      });
+    });
+  }
+
+  // showReturnOutcome shows card in the final state of the proposal: no
+  // buttons, the final status, and what happened.
+  function showReturnOutcome(card, fin) {
+    var status = String(fin.status || '').toLowerCase();
+    card.classList.remove('xiaoer-return-pending');
+    card.classList.add('xiaoer-return-final');
+    setReturnStatus(card, status, fin.status_text);
+    var box = card.querySelector('.xiaoer-return-actions');
+    if (box) box.remove();
+    var old = card.querySelector('.xiaoer-return-outcome');
+    if (old) old.remove();
+    var out;
+    if (status === 'cancelled') out = tEl('div', 'xiaoer-return-outcome', 'returnCancelled');
+    else if (fin.return_id) out = tEl('div', 'xiaoer-return-outcome', 'returnSubmitted', { no: String(fin.return_id) });
+    else out = tEl('div', 'xiaoer-return-outcome', 'returnSubmittedNoId');
+    out.setAttribute('data-status', status);
+    if (fin.return_id) card.setAttribute('data-return-id', String(fin.return_id));
+    card.appendChild(out);
   }
 
   function buildFeedback(id) {
@@ -1233,6 +1439,9 @@
     if (role === 'agent') R.typingAvatar.appendChild(icon('person'));
     else R.typingAvatar.textContent = '二';
     R.typingAvatar.className = 'xiaoer-avatar' + (role === 'agent' ? ' xiaoer-avatar-agent' : '');
+    var labelKey = role === 'agent' ? 'typingAgent' : 'typingBot';
+    R.typingLabel.setAttribute('data-xi18n', labelKey);
+    R.typingLabel.textContent = t(labelKey);
     R.typing.classList.add('xiaoer-typing-on');
     if (stick) scrollBottom();
     S.typingTimer = setTimeout(hideTyping, TYPING_TIMEOUT);
@@ -1322,10 +1531,15 @@
     // the handoff frame: remember it so the frame does not say it twice.
     if (m.role === 'system' && m.intent === 'handoff' && !(seq && seq <= S.liveAfter)) S.handoffTold = true;
     var existing = id ? S.byId[id] : null;
-    if (existing && existing.classList.contains('xiaoer-streaming')) {
+    if (existing && S.streams[id] === existing) {
+      // The end of a streamed reply: its text is authoritative (it may
+      // differ from the deltas), and it replaces the streamed bubble in
+      // place. The new node is not aria-hidden, so the log announces it.
+      delete S.streams[id];
       var stick = nearBottom();
       var fresh = buildMessage(m);
-      existing.parentNode.replaceChild(fresh, existing);
+      if (existing.parentNode) existing.parentNode.replaceChild(fresh, existing);
+      else insertNode(fresh, seq, false);
       register(fresh, id, seq);
       settleChips(fresh);
       if (stick) scrollBottom();
@@ -1366,24 +1580,43 @@
     setUnread(S.unread + 1);
   }
 
+  // onDelta shows a chunk of a bot reply being generated. The first chunk
+  // of an id makes a bot bubble marked xiaoer-streaming (a blinking caret)
+  // and aria-hidden, so that screen readers get the final message once
+  // instead of every chunk; chunks are plain text. The stored message with
+  // the same id replaces the bubble (onMessage); a lost connection drops it
+  // (dropStreams), and the replay brings the stored message.
   function onDelta(f) {
-    if (f.id == null) return;
+    if (f.id == null || f.id === '') return;
     var id = String(f.id);
     var node = S.byId[id];
-    if (node && !node.classList.contains('xiaoer-streaming')) return; // already final
+    if (node && S.streams[id] !== node) return; // already final
     hideTyping();
     var stick = nearBottom();
     if (!node) {
       node = el('div', 'xiaoer-msg xiaoer-msg-bot xiaoer-streaming');
       node.setAttribute('data-id', id);
-      node.appendChild(botRow(el('div', 'xiaoer-text', '')));
+      node.setAttribute('aria-hidden', 'true');
+      node.appendChild(botRow(el('div', 'xiaoer-text xiaoer-stream-text', '')));
       S.byId[id] = node;
+      S.streams[id] = node;
       insertNode(node, 0, false);
       disableChipsExcept(null);
     }
-    var target = node.querySelector('.xiaoer-text');
-    target.appendChild(document.createTextNode(f.text != null ? String(f.text) : ''));
+    var target = node.querySelector('.xiaoer-stream-text');
+    if (f.text != null && f.text !== '') target.appendChild(document.createTextNode(String(f.text)));
     if (stick) scrollBottom();
+  }
+
+  // dropStreams removes the bubbles of replies still being streamed: after
+  // a reconnect the server replays the stored message instead.
+  function dropStreams() {
+    Object.keys(S.streams).forEach(function (id) {
+      var node = S.streams[id];
+      if (node.parentNode) node.parentNode.removeChild(node);
+      if (S.byId[id] === node) delete S.byId[id];
+    });
+    S.streams = {};
   }
 
   function onHandoff(f) {
@@ -1410,6 +1643,8 @@
     hideTyping();
     var p = f.client_id != null && S.pending[f.client_id];
     if (p) { clearTimeout(p.timer); setPendingState(p, 'failed'); }
+    var code = String(f.code || '');
+    if (code === 'invalid_return' || code === 'not_found' || code === 'login_required') stopReturnWaits();
     var msg = f.message ? String(f.message) : null;
     if (msg) addNotice(null, null, 'xiaoer-error', msg);
     else addNotice('errGeneric', null, 'xiaoer-error');
@@ -1573,6 +1808,7 @@
       var was = S.connected;
       S.connected = false;
       hideTyping();
+      dropStreams();
       if (S.handoff === 'requested') { S.handoff = null; updateHumanButton(); }
       Object.keys(S.pending).forEach(function (cid) {
         var p = S.pending[cid];
@@ -1604,6 +1840,7 @@
     var ws = S.ws;
     S.ws = null;
     S.connected = false;
+    dropStreams();
     if (ws) { try { ws.close(1000, 'client'); } catch (e) { /* ignore */ } }
   }
 
