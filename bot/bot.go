@@ -107,6 +107,8 @@ type Turn struct {
 	Feedback *Feedback
 	// Rating, when set, rates the conversation instead of a message.
 	Rating *Rating
+	// Return, when set, is the shopper's Confirm or Cancel on a return card.
+	Return *ReturnAction
 }
 
 // Feedback is a shopper's vote on whether a bot message helped.
@@ -150,6 +152,8 @@ type Deps struct {
 	Gaps    GapRecorder
 	Handoff Handoff
 	Publish Publisher
+	// Returns stores return proposals; nil means the bot cannot prepare returns.
+	Returns Returns
 }
 
 // Bot answers shopper turns from the knowledge base and the shopper's own
@@ -162,6 +166,7 @@ type Bot struct {
 	gaps    GapRecorder
 	handoff Handoff
 	pub     Publisher
+	returns Returns
 	log     *slog.Logger
 
 	queues  []chan Turn
@@ -185,6 +190,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) *Bot {
 	}
 	b := &Bot{cfg: cfg, convs: deps.Conversations, orders: deps.Orders, kb: deps.Knowledge, gaps: deps.Gaps,
 		handoff: deps.Handoff, pub: deps.Publish, log: log}
+	b.returns = deps.Returns
 	b.queues = make([]chan Turn, cfg.Workers)
 	for i := range b.queues {
 		b.queues[i] = make(chan Turn, cfg.QueueLen)
@@ -266,6 +272,8 @@ func (b *Bot) turn(ctx context.Context, t Turn, log *slog.Logger) error {
 		return err
 	case t.Rating != nil:
 		return b.convs.SaveRating(ctx, t.ConversationID, t.Rating.Score, t.Rating.Comment)
+	case t.Return != nil:
+		return b.returnAction(ctx, t, log)
 	}
 	if t.Handoff && t.Text == "" {
 		return b.requestHandoff(ctx, t, langOr(t.Lang), TriggerButton, "", log)

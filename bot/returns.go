@@ -1,6 +1,9 @@
 package bot
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // ShopZone is the time zone return windows are counted in: China Standard
 // Time, UTC+8 all year (no daylight saving), so a fixed zone needs no tzdata.
@@ -40,4 +43,98 @@ func ReturnWindowOf(o Order, now time.Time) (w ReturnWindow, ok bool) {
 		}
 	}
 	return w, true
+}
+
+// Reasons Eligible gives for an item's no-reason return eligibility.
+const (
+	ReturnWindowOpen      = "window_open"
+	ReturnWindowClosed    = "window_closed"
+	ReturnNotDelivered    = "not_delivered"
+	ReturnOrderRefunded   = "order_refunded"
+	ReturnOrderCancelled  = "order_cancelled"
+	ReturnConfirmedAtSale = "confirmed_non_returnable_at_purchase"
+	// ReturnStatutoryPrefix starts the reason of an item in one of the 4
+	// statutory categories: "statutory_custom", "statutory_perishable",
+	// "statutory_digital" or "statutory_periodical".
+	ReturnStatutoryPrefix = "statutory_"
+)
+
+// Eligible decides whether item of order o may be returned without reason at
+// now (CPRL Art. 25, SAMR 2017 measures), and why: ReturnWindowOpen when it
+// may; otherwise the item's statutory category (ReturnStatutoryPrefix +
+// category), ReturnConfirmedAtSale, ReturnWindowClosed, ReturnNotDelivered,
+// ReturnOrderRefunded or ReturnOrderCancelled. until is the last instant of
+// the window (ShopZone), zero when the order has not been delivered.
+//
+// Only the 4 statutory categories and items the shopper confirmed as
+// non-returnable at checkout are excluded: an ordinary item stays eligible
+// whether or not it was opened. Eligibility concerns no-reason returns
+// only; quality problems are covered whatever it says.
+func Eligible(o Order, item OrderItem, now time.Time) (ok bool, reason string, until time.Time) {
+	w, delivered := ReturnWindowOf(o, now)
+	if !delivered {
+		switch o.Status {
+		case StatusRefunded:
+			return false, ReturnOrderRefunded, time.Time{}
+		case StatusCancelled:
+			return false, ReturnOrderCancelled, time.Time{}
+		}
+		return false, ReturnNotDelivered, time.Time{}
+	}
+	switch {
+	case item.StatutoryExclusion != "":
+		return false, ReturnStatutoryPrefix + item.StatutoryExclusion, w.Until
+	case item.NonReturnableConfirmed:
+		return false, ReturnConfirmedAtSale, w.Until
+	case !w.Open:
+		return false, ReturnWindowClosed, w.Until
+	}
+	return true, ReturnWindowOpen, w.Until
+}
+
+// Return proposal statuses.
+const (
+	ReturnProposed  = "proposed"
+	ReturnConfirmed = "confirmed"
+	ReturnCancelled = "cancelled"
+)
+
+// ReturnItem is one SKU of a return and how many of it.
+type ReturnItem struct {
+	SKU string `json:"sku"`
+	Qty int    `json:"qty"`
+}
+
+// ReturnProposal is a return the bot prepared for a shopper. Nothing is
+// submitted until the shopper presses Confirm on its card: the model can
+// propose a return, never make one.
+type ReturnProposal struct {
+	ID             string // "rp_…"
+	ConversationID string
+	ShopperID      string
+	OrderID        string
+	Items          []ReturnItem
+	Reason         string
+	Status         string // ReturnProposed, ReturnConfirmed or ReturnCancelled
+	ReturnID       string // "r_…", the submitted return request once confirmed
+	CreatedAt      time.Time
+	DecidedAt      time.Time // when it was confirmed or cancelled
+}
+
+// Returns stores return proposals and the return requests the shopper
+// confirmed.
+type Returns interface {
+	// ProposeReturn stores p as a new proposal (status ReturnProposed) and
+	// returns it with its id and creation time set.
+	ProposeReturn(ctx context.Context, p ReturnProposal) (ReturnProposal, error)
+	// ReturnProposalOf returns a proposal of shopperID, or an error that
+	// errors.Is ErrNotFound (ErrOtherShopper when it is someone else's).
+	ReturnProposalOf(ctx context.Context, shopperID, proposalID string) (ReturnProposal, error)
+	// ConfirmReturn submits the proposal as a return request, atomically.
+	// Confirming a confirmed proposal again returns it with the same
+	// ReturnID and created false. A cancelled proposal gives ErrConflict.
+	ConfirmReturn(ctx context.Context, shopperID, proposalID string) (p ReturnProposal, created bool, err error)
+	// CancelReturn cancels a proposal; cancelling a cancelled one again
+	// is no error. A confirmed proposal gives ErrConflict.
+	CancelReturn(ctx context.Context, shopperID, proposalID string) (ReturnProposal, error)
 }

@@ -42,3 +42,50 @@ func TestReturnWindowOf(t *testing.T) {
 		t.Error("an order in transit has a return window")
 	}
 }
+
+func TestEligible(t *testing.T) {
+	// Signed for on day D = Nov 10 (Beijing time), just before midnight:
+	// eligible through the end of D+7 = Nov 17, not on D+8 = Nov 18.
+	signed := time.Date(2026, 11, 10, 23, 59, 0, 0, ShopZone)
+	until := time.Date(2026, 11, 17, 23, 59, 59, 999999999, ShopZone)
+	delivered := Order{Status: StatusDelivered, DeliveredAt: signed.UTC()}
+	ordinary := OrderItem{SKU: "A", Qty: 1}
+	day := func(d, h, m, s int) time.Time { return time.Date(2026, 11, d, h, m, s, 0, ShopZone) }
+	tests := []struct {
+		name       string
+		order      Order
+		item       OrderItem
+		now        time.Time
+		ok         bool
+		reason     string
+		untilEqual time.Time
+	}{
+		{"day D, right after signing", delivered, ordinary, signed.Add(time.Minute), true, ReturnWindowOpen, until},
+		{"day D+1, the first day counted", delivered, ordinary, day(11, 0, 0, 0), true, ReturnWindowOpen, until},
+		{"day D+7 at 00:00", delivered, ordinary, day(17, 0, 0, 0), true, ReturnWindowOpen, until},
+		{"day D+7 at 23:59:59", delivered, ordinary, day(17, 23, 59, 59), true, ReturnWindowOpen, until},
+		{"day D+8 at 00:00", delivered, ordinary, day(18, 0, 0, 0), false, ReturnWindowClosed, until},
+		{"day D+8 at noon", delivered, ordinary, day(18, 12, 0, 0), false, ReturnWindowClosed, until},
+		{"16:00 UTC on D+7 is 00:00 on D+8 in Beijing", delivered, ordinary, time.Date(2026, 11, 17, 16, 0, 0, 0, time.UTC), false, ReturnWindowClosed, until},
+		{"15:59 UTC on D+7 is still D+7 in Beijing", delivered, ordinary, time.Date(2026, 11, 17, 15, 59, 59, 0, time.UTC), true, ReturnWindowOpen, until},
+		{"an opened ordinary item stays eligible", delivered, OrderItem{SKU: "opened-box", Qty: 1}, day(12, 9, 0, 0), true, ReturnWindowOpen, until},
+		{"custom-made", delivered, OrderItem{SKU: "B", StatutoryExclusion: "custom"}, day(12, 9, 0, 0), false, "statutory_custom", until},
+		{"perishable", delivered, OrderItem{SKU: "C", StatutoryExclusion: "perishable"}, day(12, 9, 0, 0), false, "statutory_perishable", until},
+		{"digital", delivered, OrderItem{SKU: "D", StatutoryExclusion: "digital"}, day(12, 9, 0, 0), false, "statutory_digital", until},
+		{"periodical", delivered, OrderItem{SKU: "E", StatutoryExclusion: "periodical"}, day(12, 9, 0, 0), false, "statutory_periodical", until},
+		{"confirmed non-returnable at purchase", delivered, OrderItem{SKU: "F", NonReturnableConfirmed: true}, day(12, 9, 0, 0), false, ReturnConfirmedAtSale, until},
+		{"in transit", Order{Status: StatusShipped}, ordinary, day(12, 9, 0, 0), false, ReturnNotDelivered, time.Time{}},
+		{"paid, not shipped", Order{Status: StatusPaid}, ordinary, day(12, 9, 0, 0), false, ReturnNotDelivered, time.Time{}},
+		{"refunded", Order{Status: StatusRefunded, DeliveredAt: signed}, ordinary, day(12, 9, 0, 0), false, ReturnOrderRefunded, time.Time{}},
+		{"cancelled", Order{Status: StatusCancelled}, ordinary, day(12, 9, 0, 0), false, ReturnOrderCancelled, time.Time{}},
+	}
+	for _, tt := range tests {
+		ok, reason, gotUntil := Eligible(tt.order, tt.item, tt.now)
+		if ok != tt.ok || reason != tt.reason {
+			t.Errorf("%s: Eligible = %v, %q; want %v, %q", tt.name, ok, reason, tt.ok, tt.reason)
+		}
+		if !gotUntil.Equal(tt.untilEqual) {
+			t.Errorf("%s: until = %v, want %v", tt.name, gotUntil, tt.untilEqual)
+		}
+	}
+}

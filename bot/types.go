@@ -21,6 +21,9 @@ var (
 	// that belongs to another shopper: callers answer exactly as for
 	// ErrNotFound and may log a security event.
 	ErrOtherShopper = otherShopperError{}
+	// ErrConflict is returned when a record is not in a state that allows
+	// the change, such as confirming a cancelled return proposal.
+	ErrConflict = errors.New("conflict")
 )
 
 type otherShopperError struct{}
@@ -154,8 +157,8 @@ type Source struct {
 	Title string `json:"title"`
 }
 
-// Card is structured content shown beside a message; Kind "order" is the
-// only kind so far.
+// Card is structured content shown beside a message: Kind "order" (an
+// order) or "return" (a return proposal, confirmed or cancelled).
 type Card struct {
 	Kind        string     `json:"kind"`
 	OrderID     string     `json:"order_id,omitempty"`
@@ -168,6 +171,11 @@ type Card struct {
 	PlacedAt    string     `json:"placed_at,omitempty"`
 	LatestEvent *CardEvent `json:"latest_event,omitempty"`
 	ReturnUntil string     `json:"return_until,omitempty"`
+	// ProposalID, ReturnID and Reason are set on "return" cards, whose
+	// Status is "proposed", "confirmed" or "cancelled".
+	ProposalID string `json:"proposal_id,omitempty"`
+	ReturnID   string `json:"return_id,omitempty"`
+	Reason     string `json:"reason,omitempty"`
 }
 
 // CardItem is an order line on a card.

@@ -18,6 +18,8 @@ type inFrame struct {
 	Helpful   *bool  `json:"helpful"`
 	Score     int    `json:"score"`
 	Comment   string `json:"comment"`
+	// ProposalID names a return proposal (return_confirm, return_cancel).
+	ProposalID string `json:"proposal_id"`
 }
 
 type shopperInfo struct {

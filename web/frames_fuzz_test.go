@@ -22,6 +22,10 @@ func FuzzHandleFrame(f *testing.F) {
 		`{"type":"feedback","message_id":"m_1","helpful":false}`,
 		`{"type":"rating","score":5,"comment":"good"}`,
 		`{"type":"rating","score":0}`,
+		`{"type":"return_confirm","proposal_id":"rp_0123abcd"}`,
+		`{"type":"return_cancel","proposal_id":"rp_0123abcd"}`,
+		`{"type":"return_confirm","proposal_id":"../../etc"}`,
+		`{"type":"return_cancel"}`,
 		`{"type":1}`, `{not json`, `[]`, `"str"`, `null`, ``, "\xff\xfe", `{"type":"message","client_id":"` + "\x00" + `","text":"x"}`,
 	} {
 		f.Add([]byte(seed))

@@ -26,8 +26,9 @@ import (
 const replayPage = 200
 
 var (
-	visitorIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
-	clientIDPattern  = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+	visitorIDPattern  = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
+	clientIDPattern   = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+	proposalIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 )
 
 // errBadToken marks a shopper token that does not verify.
@@ -301,6 +302,8 @@ func (k *chatSocket) handleFrame(data []byte) {
 		k.onFeedback(f)
 	case "rating":
 		k.onRating(f)
+	case "return_confirm", "return_cancel":
+		k.onReturn(f)
 	case "":
 		k.fail(f.ClientID, "bad_frame", "the frame has no type")
 	default:
@@ -343,6 +346,22 @@ func (k *chatSocket) onRating(f inFrame) {
 		return
 	}
 	k.submit(bot.Turn{ConversationID: k.conv.ID, Lang: k.lang, Rating: &bot.Rating{Score: f.Score, Comment: strings.TrimSpace(f.Comment)}})
+}
+
+// onReturn is the shopper pressing Confirm or Cancel on a return card:
+// the only way a return request is made (typed words never are). The bot
+// checks that the proposal is this shopper's, in this conversation.
+func (k *chatSocket) onReturn(f inFrame) {
+	if !proposalIDPattern.MatchString(f.ProposalID) {
+		k.fail("", "invalid_return", "a return action needs a proposal_id of 1 to 64 characters of A-Z a-z 0-9 _ -")
+		return
+	}
+	if k.id.shopper == nil {
+		k.fail("", "login_required", "log in to the shop to confirm or cancel a return")
+		return
+	}
+	k.submit(bot.Turn{ConversationID: k.conv.ID, Shopper: k.id.shopper, Lang: k.lang,
+		Return: &bot.ReturnAction{ProposalID: f.ProposalID, Confirm: f.Type == "return_confirm"}})
 }
 
 // submit hands a frame's work to the bot's workers, counted against the

@@ -210,3 +210,67 @@ func TestMessageFramesAlwaysCarryArrays(t *testing.T) {
 		t.Errorf("frame = %s", f.data)
 	}
 }
+
+func TestReturnFrames(t *testing.T) {
+	srv, hs, rec, _ := newTestServer(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	token, err := srv.deps.Tokens.Sign("shopper-ret-1", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shopper, err := chatclient.Dial(ctx, wsURL(hs), chatclient.Options{Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shopper.Close()
+	visitor, err := chatclient.Dial(ctx, wsURL(hs), chatclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer visitor.Close()
+
+	tests := []struct {
+		name  string
+		c     *chatclient.Client
+		frame map[string]any
+		code  string // the error frame expected, or "" for a turn
+		want  bot.ReturnAction
+	}{
+		{"no proposal_id", shopper, map[string]any{"type": "return_confirm"}, "invalid_return", bot.ReturnAction{}},
+		{"a proposal_id with a slash", shopper, map[string]any{"type": "return_confirm", "proposal_id": "rp_1/../2"}, "invalid_return", bot.ReturnAction{}},
+		{"a proposal_id too long", shopper, map[string]any{"type": "return_cancel", "proposal_id": strings.Repeat("a", 65)}, "invalid_return", bot.ReturnAction{}},
+		{"a number", shopper, map[string]any{"type": "return_confirm", "proposal_id": 12}, "bad_json", bot.ReturnAction{}},
+		{"a visitor", visitor, map[string]any{"type": "return_confirm", "proposal_id": "rp_abc"}, "login_required", bot.ReturnAction{}},
+		{"confirm", shopper, map[string]any{"type": "return_confirm", "proposal_id": "rp_0123abcd"}, "", bot.ReturnAction{ProposalID: "rp_0123abcd", Confirm: true}},
+		{"cancel", shopper, map[string]any{"type": "return_cancel", "proposal_id": "rp_0123abcd"}, "", bot.ReturnAction{ProposalID: "rp_0123abcd"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := rec.count()
+			if err := tt.c.SendFrame(tt.frame); err != nil {
+				t.Fatal(err)
+			}
+			if tt.code != "" {
+				f, err := tt.c.Next(ctx)
+				if err != nil || f.Type != "error" || f.Code != tt.code || f.Message == "" {
+					t.Fatalf("got %+v (%v), want error %s", f, err, tt.code)
+				}
+				// The socket keeps working: a message still reaches the bot.
+				if err := tt.c.Send(chatclient.NewClientID(), "hello"); err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, "the next message to reach the bot", func() bool { return rec.count() == before+1 })
+				return
+			}
+			waitFor(t, "the return action to reach the bot", func() bool { return rec.count() == before+1 })
+			rec.mu.Lock()
+			turn := rec.turns[len(rec.turns)-1]
+			rec.mu.Unlock()
+			if turn.Return == nil || *turn.Return != tt.want || turn.Shopper == nil || turn.Shopper.ID != "shopper-ret-1" ||
+				turn.ConversationID != shopper.Hello.Conversation || turn.Text != "" {
+				t.Errorf("turn = %+v (return %+v), want %+v for the shopper's conversation", turn, turn.Return, tt.want)
+			}
+		})
+	}
+}

@@ -70,6 +70,9 @@ type Card struct {
 	Carrier     string `json:"carrier,omitempty"`
 	TrackingNo  string `json:"tracking_no,omitempty"`
 	ReturnUntil string `json:"return_until,omitempty"`
+	// return cards
+	ProposalID string `json:"proposal_id,omitempty"`
+	ReturnID   string `json:"return_id,omitempty"`
 }
 
 // Options are the handshake's query parameters.
