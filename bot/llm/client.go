@@ -97,6 +97,15 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
+// String shows the configuration without the API key, so that printing
+// a Config with fmt cannot leak it.
+func (c Config) String() string {
+	return fmt.Sprintf("llm.Config{BaseURL: %s, Model: %s, APIKey set: %v}", redactURL(c.BaseURL), c.Model, c.APIKey != "")
+}
+
+// GoString is String, for the %#v verb.
+func (c Config) GoString() string { return c.String() }
+
 // Client calls one model at one OpenAI-compatible endpoint. It is safe for
 // concurrent use; all calls share one circuit breaker.
 type Client struct {
@@ -298,7 +307,11 @@ func (c *Client) retryWait(n int, retryAfter string) time.Duration {
 	if s, err := strconv.Atoi(strings.TrimSpace(retryAfter)); err == nil && s >= 0 {
 		return min(time.Duration(s)*time.Second, maxRetryWait)
 	}
-	d := min(c.cfg.RetryBase<<(n-1), maxRetryWait)
+	d := c.cfg.RetryBase
+	for i := 1; i < n && d < maxRetryWait; i++ {
+		d *= 2
+	}
+	d = min(d, maxRetryWait)
 	// Jitter in [d/2, d): spreads retries of many conversations that failed
 	// together.
 	return d/2 + rand.N(d/2+1)

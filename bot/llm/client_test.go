@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"runtime"
 	"strings"
@@ -762,6 +763,12 @@ func TestStringHidesSecrets(t *testing.T) {
 	s := c.String()
 	if strings.Contains(s, "sk-very-secret") || strings.Contains(s, "pass") || !strings.Contains(s, "deepseek-chat") || !strings.Contains(s, "api.deepseek.com") {
 		t.Errorf("String() = %q", s)
+	}
+	cfg := llm.Config{BaseURL: "https://api.deepseek.com/v1", Model: "deepseek-chat", APIKey: "sk-very-secret"}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if s := fmt.Sprintf(verb, cfg); strings.Contains(s, "sk-very-secret") {
+			t.Errorf("Sprintf(%q, cfg) shows the key: %s", verb, s)
+		}
 	}
 	if c.Model() != "deepseek-chat" {
 		t.Errorf("Model() = %q", c.Model())
