@@ -71,6 +71,9 @@ type Response struct {
 	ToolCalls    []ToolCall
 	FinishReason string
 	Usage        Usage
+	// UsageEstimated is true when the endpoint reported no usage and Usage
+	// was estimated from the text (see EstimateTokens).
+	UsageEstimated bool
 	// FirstToken is the time from sending the request to the first content
 	// or tool-call token; Total the time to the end of the stream.
 	FirstToken time.Duration
