@@ -24,7 +24,13 @@ const suggestionFloor = 0.25
 
 // answer decides what the turn asks and composes the reply. A non-empty
 // trigger means the shopper asked for a person instead.
-func (b *Bot) answer(ctx context.Context, t Turn, log *slog.Logger) (reply, string, error) {
+//
+// With a model, everything but a request for a person and small talk goes
+// to the model (upto is the seq of the shopper's message: the memory is
+// what came before it); when the model fails, is slow or over budget, the
+// turn is answered here without it, under the same message id, so the
+// shopper is never left without an answer.
+func (b *Bot) answer(ctx context.Context, t Turn, upto int64, log *slog.Logger) (reply, string, error) {
 	fallback := t.Lang
 	if fallback == "" && t.Shopper != nil {
 		fallback = t.Shopper.Lang
@@ -35,11 +41,23 @@ func (b *Bot) answer(ctx context.Context, t Turn, log *slog.Logger) (reply, stri
 	if handoffAsked(t.Text) {
 		return r, TriggerWords, nil
 	}
+	talk := smallTalk(t.Text)
+	if b.llm != nil && talk == talkNone {
+		r.ID = newMessageID()
+		mr, trigger, err := b.modelAnswer(ctx, t, r, upto, log)
+		if err == nil {
+			return mr, trigger, nil
+		}
+		if ctx.Err() != nil {
+			return r, "", ctx.Err()
+		}
+		log.Warn("answering without the model", "err", err)
+	}
 	asked, strong := orderIntent(t.Text)
 	if asked && strong {
 		return b.orderReply(ctx, t, r, log)
 	}
-	switch smallTalk(t.Text) {
+	switch talk {
 	case talkGreeting:
 		r.Intent = IntentSmallTalk
 		if t.Shopper != nil && t.Shopper.Name != "" {

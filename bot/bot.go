@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -15,7 +14,8 @@ import (
 // Conversations is the conversation storage the bot needs.
 type Conversations interface {
 	// AppendMessage stores m at the end of its conversation and returns it
-	// with id, seq and time set; a ClientID already stored returns the earlier
+	// with seq and time set, and an id unless m.ID is set (a streamed reply
+	// keeps the id its deltas carried); a ClientID already stored returns the earlier
 	// message and duplicate true.
 	AppendMessage(ctx context.Context, m Message) (stored Message, duplicate bool, err error)
 	// ReplyTo returns the first reply to a shopper message, or ErrNotFound.
@@ -28,6 +28,8 @@ type Conversations interface {
 	// QuestionFor returns the bot message messageID and the shopper message
 	// it replied to, or ErrNotFound.
 	QuestionFor(ctx context.Context, conversationID, messageID string) (question, reply Message, err error)
+	// MessagesAfter returns up to limit messages with seq > after, in order.
+	MessagesAfter(ctx context.Context, conversationID string, after int64, limit int) ([]Message, error)
 	// LastQuestion returns the latest shopper message the bot answered from
 	// the knowledge base (or was unsure about) and that reply, or ErrNotFound.
 	LastQuestion(ctx context.Context, conversationID string) (question, reply Message, err error)
@@ -74,6 +76,10 @@ type HandoffStatus struct {
 const (
 	EventAck     = "ack"
 	EventMessage = "message"
+	// EventDelta carries a chunk of a bot message still being generated
+	// (MessageID, Text). It is not stored: the complete message follows
+	// with the same id and is authoritative.
+	EventDelta   = "delta"
 	EventTyping  = "typing"
 	EventHandoff = "handoff"
 	EventError   = "error"
@@ -89,7 +95,9 @@ type Event struct {
 	Role     string         // typing
 	Handoff  *HandoffStatus // handoff
 	Code     string         // error: a stable code
-	Text     string         // error: a human-readable message
+	Text     string         // error: a human-readable message; delta: the chunk
+	// MessageID is the id of the message a delta belongs to.
+	MessageID string
 }
 
 // Turn is one thing a shopper did that the bot must answer. Identity comes
@@ -131,16 +139,24 @@ var ErrStopped = errors.New("bot: stopped")
 
 // Config configures a Bot. Zero values mean the documented defaults.
 type Config struct {
-	// Workers is the number of goroutines that run turns; zero means 8.
-	// Turns of one conversation always run on the same worker, in order.
+	// Workers is how many turns may run at once; zero means 8. Turns of one
+	// conversation always run one after another, in order. A bot with a
+	// model waits on the network most of the time and wants many more.
 	Workers int
-	// QueueLen is each worker's queue length; zero means 128. A full queue
-	// makes Submit return ErrBusy instead of blocking the caller.
+	// QueueLen bounds the turns waiting across all conversations; zero
+	// means 4096. A full queue makes Submit return ErrBusy instead of
+	// blocking the caller.
 	QueueLen int
-	// TurnTimeout bounds one turn; zero means 15 s.
+	// ConversationQueueLen bounds the turns waiting in one conversation;
+	// zero means 32.
+	ConversationQueueLen int
+	// TurnTimeout bounds one turn; zero means 15 s, or 60 s with a model.
 	TurnTimeout time.Duration
 	// Now returns the current time; zero means time.Now.
 	Now func() time.Time
+	// LLM configures answers phrased by a model; it is used only when
+	// Deps.Model is set.
+	LLM LLMConfig
 }
 
 // Deps are the services the bot calls.
@@ -154,10 +170,19 @@ type Deps struct {
 	Publish Publisher
 	// Returns stores return proposals; nil means the bot cannot prepare returns.
 	Returns Returns
+	// Model phrases answers and calls tools; nil answers without one.
+	Model Model
+	// Usage records the model's token use per conversation and day, for
+	// the budgets; required with Model.
+	Usage UsageLedger
+	// Metrics observes the model's use per turn and conversation; nil
+	// observes nothing.
+	Metrics ModelMetrics
 }
 
 // Bot answers shopper turns from the knowledge base and the shopper's own
-// orders. Without an LLM it answers through fixed, bilingual templates.
+// orders: through a model when one is configured, and through fixed,
+// bilingual templates when not (or when the model fails).
 type Bot struct {
 	cfg     Config
 	convs   Conversations
@@ -167,11 +192,17 @@ type Bot struct {
 	handoff Handoff
 	pub     Publisher
 	returns Returns
+	llm     *modelDeps // nil without a model
 	log     *slog.Logger
 
-	queues  []chan Turn
-	mu      sync.RWMutex // guards stopped against Submit racing Run's exit
+	sem chan struct{} // one token per running turn
+
+	mu      sync.Mutex
+	ctx     context.Context // Run's context; nil until Run starts
+	queues  map[string][]Turn
+	pending int
 	stopped bool
+	wg      sync.WaitGroup // the conversation drainers
 }
 
 // New returns a Bot. Run must be called for it to answer.
@@ -180,66 +211,109 @@ func New(cfg Config, deps Deps, log *slog.Logger) *Bot {
 		cfg.Workers = 8
 	}
 	if cfg.QueueLen <= 0 {
-		cfg.QueueLen = 128
+		cfg.QueueLen = 4096
+	}
+	if cfg.ConversationQueueLen <= 0 {
+		cfg.ConversationQueueLen = 32
 	}
 	if cfg.TurnTimeout <= 0 {
 		cfg.TurnTimeout = 15 * time.Second
+		if deps.Model != nil {
+			cfg.TurnTimeout = 60 * time.Second
+		}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	b := &Bot{cfg: cfg, convs: deps.Conversations, orders: deps.Orders, kb: deps.Knowledge, gaps: deps.Gaps,
-		handoff: deps.Handoff, pub: deps.Publish, log: log}
-	b.returns = deps.Returns
-	b.queues = make([]chan Turn, cfg.Workers)
-	for i := range b.queues {
-		b.queues[i] = make(chan Turn, cfg.QueueLen)
+		handoff: deps.Handoff, pub: deps.Publish, returns: deps.Returns, log: log,
+		sem: make(chan struct{}, cfg.Workers), queues: map[string][]Turn{}}
+	if deps.Model != nil {
+		b.llm = newModelDeps(cfg.LLM, deps)
 	}
 	return b
 }
 
 // Submit queues a turn without waiting. It returns ErrBusy when the
-// conversation's worker queue is full and ErrStopped once Run has returned.
+// conversation's queue or the bot's is full, and ErrStopped once Run has
+// returned.
 func (b *Bot) Submit(t Turn) error {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.stopped {
 		return ErrStopped
 	}
-	h := fnv.New32a()
-	h.Write([]byte(t.ConversationID))
-	select {
-	case b.queues[h.Sum32()%uint32(len(b.queues))] <- t:
-		return nil
-	default:
+	q, busy := b.queues[t.ConversationID]
+	if len(q) >= b.cfg.ConversationQueueLen || b.pending >= b.cfg.QueueLen {
 		return ErrBusy
+	}
+	b.queues[t.ConversationID] = append(q, t)
+	b.pending++
+	if !busy && b.ctx != nil {
+		b.startDrain(t.ConversationID)
+	}
+	return nil
+}
+
+// startDrain starts the goroutine that runs a conversation's queued turns
+// in order. Called with b.mu held; the goroutine is owned by Run, which
+// waits for it.
+func (b *Bot) startDrain(conversationID string) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		b.drain(b.ctx, conversationID)
+	}()
+}
+
+// drain runs the turns of one conversation until its queue is empty. A
+// conversation's entry in b.queues exists exactly while a drainer owns it.
+func (b *Bot) drain(ctx context.Context, conversationID string) {
+	for {
+		b.mu.Lock()
+		q := b.queues[conversationID]
+		if len(q) == 0 || ctx.Err() != nil {
+			// Stopping drops what is queued: those messages were not
+			// acknowledged, so clients resend them.
+			b.pending -= len(q)
+			delete(b.queues, conversationID)
+			b.mu.Unlock()
+			return
+		}
+		t := q[0]
+		b.mu.Unlock()
+
+		select {
+		case b.sem <- struct{}{}:
+		case <-ctx.Done():
+			continue
+		}
+		b.runTurn(ctx, t)
+		<-b.sem
+
+		b.mu.Lock()
+		q = b.queues[conversationID]
+		b.queues[conversationID] = q[1:]
+		b.pending--
+		b.mu.Unlock()
 	}
 }
 
-// Run runs the workers until ctx is done, then lets each finish the turn in
-// hand and returns. Queued turns not yet started are dropped: they were not
+// Run answers turns until ctx is done, then lets each running turn finish
+// and returns. Queued turns not yet started are dropped: they were not
 // acknowledged, so clients resend them.
 func (b *Bot) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for _, q := range b.queues {
-		wg.Add(1)
-		// Each worker is owned by Run and exits when ctx is done.
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case t := <-q:
-					b.runTurn(ctx, t)
-				}
-			}
-		}()
+	b.mu.Lock()
+	b.ctx = ctx
+	for id := range b.queues {
+		b.startDrain(id)
 	}
-	wg.Wait()
+	b.mu.Unlock()
+	<-ctx.Done()
 	b.mu.Lock()
 	b.stopped = true
 	b.mu.Unlock()
+	b.wg.Wait()
 	return nil
 }
 
@@ -297,7 +371,7 @@ func (b *Bot) turn(ctx context.Context, t Turn, log *slog.Logger) error {
 	}
 	b.pub.Publish(t.ConversationID, Event{Type: EventTyping, Role: RoleBot})
 
-	reply, handoffTrigger, err := b.answer(ctx, t, log)
+	reply, handoffTrigger, err := b.answer(ctx, t, shopperMsg.Seq, log)
 	if err != nil {
 		return err
 	}

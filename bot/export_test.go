@@ -17,3 +17,6 @@ func (b *Bot) RunTool(ctx context.Context, t Turn, name, arguments string, log *
 }
 
 func ToolDefinitions() []llm.Tool { return toolDefinitions() }
+
+// NoAnswerForTest is the word the model is told to reply when nothing answers.
+const NoAnswerForTest = noAnswer

@@ -44,6 +44,9 @@ type Shopper struct {
 	Phone      string   `json:"phone,omitempty"`
 	Email      string   `json:"email,omitempty"`
 	Address    string   `json:"address,omitempty"`
+	// Personalize is the shopper's consent to replies personalised from
+	// their profile; without it no profile field reaches the model.
+	Personalize bool `json:"personalize,omitempty"`
 }
 
 // Product is a catalog item.

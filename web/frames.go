@@ -58,6 +58,12 @@ type typingFrame struct {
 	Role string `json:"role"`
 }
 
+type deltaFrame struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	Text string `json:"text"`
+}
+
 type handoffFrame struct {
 	Type     string `json:"type"`
 	Status   string `json:"status"`
@@ -103,6 +109,10 @@ func encodeEvent(ev bot.Event) (outFrame, bool) {
 		return messageOut(*ev.Message), true
 	case bot.EventTyping:
 		return outFrame{data: encode(typingFrame{Type: "typing", Role: ev.Role}), ephemeral: true}, true
+	case bot.EventDelta:
+		// Droppable under pressure like typing: the complete message
+		// follows and replaces whatever the client showed.
+		return outFrame{data: encode(deltaFrame{Type: "delta", ID: ev.MessageID, Text: ev.Text}), ephemeral: true}, true
 	case bot.EventHandoff:
 		if ev.Handoff == nil {
 			return outFrame{}, false

@@ -116,7 +116,9 @@ func (s *Store) AppendMessage(ctx context.Context, m bot.Message) (stored bot.Me
 		}
 		return m, false, fmt.Errorf("sqlite: append message: next seq: %w", err)
 	}
-	m.ID = newID("m_")
+	if m.ID == "" {
+		m.ID = newID("m_")
+	}
 	m.Seq = seq
 	m.CreatedAt = s.now().UTC()
 	var clientID any

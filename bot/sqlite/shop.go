@@ -105,12 +105,12 @@ func (s *Store) putShopper(ctx context.Context, tx *sql.Tx, sh bot.Shopper) erro
 		return fmt.Errorf("sqlite: put shopper %s: %w", sh.ID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO profiles
-		(shopper_id, tier, points, age_band, occupation, interests, phone, email, address, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(shopper_id, tier, points, age_band, occupation, interests, phone, email, address, personalize, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (shopper_id) DO UPDATE SET tier = excluded.tier, points = excluded.points, age_band = excluded.age_band,
 		occupation = excluded.occupation, interests = excluded.interests, phone = excluded.phone, email = excluded.email,
-		address = excluded.address, updated_at = excluded.updated_at`,
-		sh.ID, sh.Tier, sh.Points, sh.AgeBand, sh.Occupation, string(interests), sh.Phone, sh.Email, sh.Address, now); err != nil {
+		address = excluded.address, personalize = excluded.personalize, updated_at = excluded.updated_at`,
+		sh.ID, sh.Tier, sh.Points, sh.AgeBand, sh.Occupation, string(interests), sh.Phone, sh.Email, sh.Address, sh.Personalize, now); err != nil {
 		return fmt.Errorf("sqlite: put profile %s: %w", sh.ID, err)
 	}
 	return nil
@@ -122,9 +122,9 @@ func (s *Store) Shopper(ctx context.Context, id string) (bot.Shopper, error) {
 	var interests string
 	err := s.read.QueryRowContext(ctx, `SELECT s.id, s.name, s.lang, COALESCE(p.tier, ''), COALESCE(p.points, 0),
 		COALESCE(p.age_band, ''), COALESCE(p.occupation, ''), COALESCE(p.interests, '[]'), COALESCE(p.phone, ''),
-		COALESCE(p.email, ''), COALESCE(p.address, '')
+		COALESCE(p.email, ''), COALESCE(p.address, ''), COALESCE(p.personalize, 0)
 		FROM shoppers s LEFT JOIN profiles p ON p.shopper_id = s.id WHERE s.id = ?`, id).Scan(
-		&sh.ID, &sh.Name, &sh.Lang, &sh.Tier, &sh.Points, &sh.AgeBand, &sh.Occupation, &interests, &sh.Phone, &sh.Email, &sh.Address)
+		&sh.ID, &sh.Name, &sh.Lang, &sh.Tier, &sh.Points, &sh.AgeBand, &sh.Occupation, &interests, &sh.Phone, &sh.Email, &sh.Address, &sh.Personalize)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sh, bot.ErrNotFound
 	}

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/xiaoer-cs/xiaoer/bot"
@@ -33,6 +36,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	logLevel := fs.String("log-level", envOr(getenv, "XIAOER_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XIAOER_LOG_LEVEL)")
 	behindTLS := fs.Bool("behind-tls", envBool(getenv, "XIAOER_BEHIND_TLS"), "a TLS proxy serves this server as https: staff cookies get the Secure flag and staff pages expect https origins (env XIAOER_BEHIND_TLS)")
 	embedOpts := addEmbedFlags(fs, getenv)
+	llmOpts := addLLMFlags(fs, getenv)
+	metricsAddr := fs.String("metrics-addr", envOr(getenv, "XIAOER_METRICS_ADDR", ""),
+		"serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090; empty: off (env XIAOER_METRICS_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,6 +50,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	embedder, denseCfg, err := embedOpts.embedder(getenv)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	model, llmMetrics, err := llmOpts.client(getenv, reg, log.With("component", "llm"))
 	if err != nil {
 		return err
 	}
@@ -97,8 +109,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	hub := web.NewHub()
-	b := bot.New(bot.Config{}, bot.Deps{Conversations: d.store, Orders: d.store, Knowledge: d.kb, Gaps: d.kb,
-		Handoff: handoff.NewDesk(d.store), Publish: hub}, log.With("component", "bot"))
+	botCfg := bot.Config{}
+	botDeps := bot.Deps{Conversations: d.store, Orders: d.store, Knowledge: d.kb, Gaps: d.kb,
+		Handoff: handoff.NewDesk(d.store), Publish: hub, Returns: d.store}
+	if model != nil {
+		// Turns wait on the model most of the time: many may run at once.
+		botCfg.Workers = 256
+		botCfg.LLM = llmOpts.botConfig()
+		botDeps.Model, botDeps.Usage, botDeps.Metrics = model, d.store, llmMetrics
+		log.Info("answers phrased by a model", "model", model.String())
+	}
+	b := bot.New(botCfg, botDeps, log.With("component", "bot"))
 	srv := web.NewServer(web.Config{
 		AllowedOrigins: splitList(*origins),
 		Demo:           *demo,
@@ -150,9 +171,29 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return nil
 	})
+	var metricsSrv *http.Server
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen for metrics: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		log.Info("metrics serving", "addr", "http://"+mln.Addr().String()+"/metrics")
+		g.Go(func() error {
+			if err := metricsSrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serve metrics: %w", err)
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		log.Info("shutting down")
+		if metricsSrv != nil {
+			defer metricsSrv.Close()
+		}
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		err := errors.Join(httpSrv.Shutdown(sctx), srv.Shutdown(sctx))

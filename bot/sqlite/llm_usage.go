@@ -1,0 +1,67 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/xiaoer-cs/xiaoer/bot"
+	"github.com/xiaoer-cs/xiaoer/bot/llm"
+)
+
+var _ bot.UsageLedger = (*Store)(nil)
+
+// AddUsage adds one turn's model use to the conversation's row for day.
+// first is true when the conversation had used the model on no day before.
+func (s *Store) AddUsage(ctx context.Context, conversationID, day string, u llm.Usage, cost float64) (first bool, err error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: add model use: begin: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM llm_usage WHERE conversation_id = ?`, conversationID).Scan(&n); err != nil {
+		return false, fmt.Errorf("sqlite: add model use: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO llm_usage (conversation_id, day, prompt_tokens, completion_tokens, cost, turns)
+		VALUES (?, ?, ?, ?, ?, 1)
+		ON CONFLICT (conversation_id, day) DO UPDATE SET prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+		completion_tokens = completion_tokens + excluded.completion_tokens, cost = cost + excluded.cost, turns = turns + 1`,
+		conversationID, day, u.PromptTokens, u.CompletionTokens, cost); err != nil {
+		return false, fmt.Errorf("sqlite: add model use: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("sqlite: add model use: commit: %w", err)
+	}
+	return n == 0, nil
+}
+
+// UsageOf returns the tokens a conversation used on all days, and the
+// tokens all conversations used on day.
+func (s *Store) UsageOf(ctx context.Context, conversationID, day string) (conversation, today int64, err error) {
+	if err := s.read.QueryRowContext(ctx, `SELECT
+		COALESCE((SELECT SUM(prompt_tokens + completion_tokens) FROM llm_usage WHERE conversation_id = ?), 0),
+		COALESCE((SELECT SUM(prompt_tokens + completion_tokens) FROM llm_usage WHERE day = ?), 0)`,
+		conversationID, day).Scan(&conversation, &today); err != nil {
+		return 0, 0, fmt.Errorf("sqlite: model use of %s: %w", conversationID, err)
+	}
+	return conversation, today, nil
+}
+
+// ConversationUsage is one conversation's model use over all days.
+type ConversationUsage struct {
+	PromptTokens, CompletionTokens int64
+	Cost                           float64
+	Turns                          int64
+}
+
+// UsageOfConversation returns a conversation's model use over all days.
+func (s *Store) UsageOfConversation(ctx context.Context, conversationID string) (ConversationUsage, error) {
+	var u ConversationUsage
+	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0),
+		COALESCE(SUM(cost), 0), COALESCE(SUM(turns), 0) FROM llm_usage WHERE conversation_id = ?`, conversationID).
+		Scan(&u.PromptTokens, &u.CompletionTokens, &u.Cost, &u.Turns)
+	if err != nil {
+		return u, fmt.Errorf("sqlite: model use of %s: %w", conversationID, err)
+	}
+	return u, nil
+}
