@@ -171,7 +171,7 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 		}
 	}
 	r.Cards = cards
-	noAns := final == "" || strings.HasPrefix(final, noAnswer)
+	noAns := final == "" || filter.NoAnswer() || strings.HasPrefix(final, noAnswer)
 	if noAns && len(cards) > 0 {
 		final, noAns = text(r.lang, msgOrdersIntro), false
 	}

@@ -25,8 +25,9 @@ type replyFilter struct {
 	held    string          // undecided text, not yet shown
 	shown   strings.Builder // everything shown so far
 	cited   []int
-	started bool // something was shown
-	leaked  bool
+	started  bool // something was shown
+	leaked   bool
+	noAnswer bool // the model said it has no answer
 }
 
 // shingleLen is the length of the instruction spans a reply may not repeat.
@@ -84,10 +85,25 @@ func (f *replyFilter) Write(chunk string) string {
 				continue
 			}
 		}
-		if r == ' ' && strings.TrimLeft(s[i:], " ") == "" {
-			// Trailing spaces wait: a citation may follow them.
-			f.held = s[i:]
-			break
+		if r == ' ' {
+			// Spaces before a citation go with it ("return [1]." reads
+			// "return."), so they wait until what follows is known.
+			rest := strings.TrimLeft(s[i:], " ")
+			if rest == "" {
+				f.held = s[i:]
+				break
+			}
+			if rest[0] == '[' || strings.HasPrefix(rest, "【") {
+				end, decided := f.marker(rest)
+				if !decided {
+					f.held = s[i:]
+					break
+				}
+				if end > 0 && isCitation(markerBody(rest[:end])) {
+					i += len(s[i:]) - len(rest)
+					continue
+				}
+			}
 		}
 		if !f.started && out.Len() == 0 && couldStart(s[i:], noAnswer) {
 			f.held = s[i:]
@@ -111,7 +127,7 @@ func (f *replyFilter) Flush() string {
 	s := f.held
 	f.held = ""
 	if strings.TrimSpace(s) == noAnswer && !f.started {
-		f.shown.WriteString(s)
+		f.noAnswer = true
 		return "" // the caller replaces the whole reply
 	}
 	return f.emit(s)
@@ -137,6 +153,9 @@ func (f *replyFilter) Text() string { return strings.TrimSpace(f.shown.String())
 
 // Cited returns the reference numbers cited, in order of first citation.
 func (f *replyFilter) Cited() []int { return f.cited }
+
+// NoAnswer reports whether the model replied that it has no answer.
+func (f *replyFilter) NoAnswer() bool { return f.noAnswer }
 
 // Leaked reports whether the reply repeated the instructions.
 func (f *replyFilter) Leaked() bool { return f.leaked }
@@ -172,7 +191,7 @@ func (f *replyFilter) marker(s string) (end int, decided bool) {
 
 // resolve turns a complete bracketed token into what is shown.
 func (f *replyFilter) resolve(tok string) string {
-	body := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(tok, "["), "【"), "]"), "】")
+	body := markerBody(tok)
 	if isCitation(body) {
 		for _, p := range strings.FieldsFunc(body, func(r rune) bool { return r == ',' || r == ' ' || r == '，' || r == '、' }) {
 			n, _ := strconv.Atoi(p)
@@ -183,6 +202,11 @@ func (f *replyFilter) resolve(tok string) string {
 		return ""
 	}
 	return f.mask.Restore("[" + body + "]")
+}
+
+// markerBody is a bracketed token without its brackets.
+func markerBody(tok string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(tok, "["), "【"), "]"), "】")
 }
 
 // checkLeak adds chunk to the raw text and looks for the canary or a span
