@@ -18,13 +18,13 @@ import (
 // no-answer word is held back until it is decided, so nothing the shopper
 // should not see is ever sent as a delta; everything else goes out at once.
 type replyFilter struct {
-	mask    *pii.Masker
-	canary  string
-	prompt  map[string]bool // shingles of the instructions
-	raw     []rune          // everything the model wrote (for the leak check)
-	held    string          // undecided text, not yet shown
-	shown   strings.Builder // everything shown so far
-	cited   []int
+	mask     *pii.Masker
+	canary   string
+	prompt   map[string]bool // shingles of the instructions
+	raw      []rune          // everything the model wrote (for the leak check)
+	held     string          // undecided text, not yet shown
+	shown    strings.Builder // everything shown so far
+	cited    []int
 	started  bool // something was shown
 	leaked   bool
 	noAnswer bool // the model said it has no answer
