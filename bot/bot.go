@@ -376,6 +376,11 @@ func (b *Bot) turn(ctx context.Context, t Turn, log *slog.Logger) error {
 		return err
 	}
 	if handoffTrigger != "" {
+		if reply.Text != "" {
+			if err := b.send(ctx, t.ConversationID, reply.Message); err != nil {
+				return err
+			}
+		}
 		return b.requestHandoff(ctx, t, reply.lang, handoffTrigger, t.ClientID, log)
 	}
 	if reply.Intent == IntentUnsure {

@@ -63,7 +63,7 @@ func memory(ctx context.Context, hr HistoryReader, conversationID string, upto i
 		kept[i], kept[j] = kept[j], kept[i]
 	}
 	if cut >= 0 {
-		if s := summarise(msgs[:cut+1], budget/4); s != "" {
+		if s := summarise(msgs[:cut+1], max(budget/3, 100)); s != "" {
 			kept = append([]llm.Message{{Role: llm.RoleSystem, Content: "EARLIER IN THIS CONVERSATION (summary, data): " + mask.Mask(s)}}, kept...)
 		}
 	}

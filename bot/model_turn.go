@@ -155,6 +155,12 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 	}
 
 	if handoff != "" {
+		// What the model said before handing off was shown as deltas: it
+		// is stored (and closes the streamed bubble) before the handoff.
+		if !filter.Leaked() {
+			r.Text = filter.Text()
+		}
+		r.Intent = IntentHandoff
 		return r, handoff, nil
 	}
 	final := filter.Text()

@@ -388,3 +388,68 @@ func containsString(xs []string, x string) bool {
 	}
 	return false
 }
+
+func TestProfileReachesTheModelOnlyWithConsent(t *testing.T) {
+	f := newModelFixture(t, func(r *llmtest.Received) llmtest.Reply {
+		return llmtest.Text("Within 7 days [1].")
+	}, bot.LLMConfig{})
+	noConsent := lin
+	noConsent.Personalize = false
+	f.ask(t, &noConsent, "k1", "when will I get my money back?")
+	f.ask(t, &lin, "k2", "how do I get an invoice?")
+	reqs := f.model.Requests()
+	if bytes.Contains(reqs[0].Raw, []byte(lin.Name)) || bytes.Contains(reqs[0].Raw, []byte("gold")) {
+		t.Fatal("the profile reached the model without the shopper's consent")
+	}
+	if !bytes.Contains(reqs[1].Raw, []byte(lin.Name)) || !bytes.Contains(reqs[1].Raw, []byte("gold")) {
+		t.Fatal("with consent, the model did not get the name and tier to personalise with")
+	}
+	for _, req := range reqs {
+		if bytes.Contains(req.Raw, []byte("interests")) || bytes.Contains(req.Raw, []byte(lin.Email)) {
+			t.Fatal("more of the profile than a reply needs reached the model")
+		}
+	}
+}
+
+func TestOlderTurnsAreSummarisedWithinTheMemoryBudget(t *testing.T) {
+	f := newModelFixture(t, func(r *llmtest.Received) llmtest.Reply {
+		return llmtest.Text("Within 7 days of receiving the return, as our policy says [1].")
+	}, bot.LLMConfig{MemoryTokens: 60})
+	for i, q := range []string{"first question about refunds", "second question about invoices", "third question about refunds again", "fourth"} {
+		f.ask(t, &lin, "k"+string(rune('1'+i)), q)
+	}
+	reqs := f.model.Requests()
+	last := reqs[len(reqs)-1].Messages
+	var summary string
+	for _, m := range last {
+		if strings.HasPrefix(m.Content, "EARLIER IN THIS CONVERSATION") {
+			summary = m.Content
+		}
+	}
+	if !strings.Contains(summary, "first question about refunds") {
+		t.Fatalf("the oldest question is neither kept nor summarised: %q", summary)
+	}
+	for _, m := range last {
+		if m.Role == llm.RoleUser && m.Content == "first question about refunds" {
+			t.Fatal("the oldest turn was sent verbatim although it does not fit the memory budget")
+		}
+	}
+}
+
+func TestModelHandsOffAndKeepsWhatItSaid(t *testing.T) {
+	f := newModelFixture(t, func(r *llmtest.Received) llmtest.Reply {
+		return llmtest.Reply{Text: "I'm sorry about this; let me get a colleague.", ToolCalls: []llm.ToolCall{llmtest.Call("handoff_to_human", `{"reason":"complaint"}`)}}
+	}, bot.LLMConfig{})
+	deltas, reply := f.ask(t, &lin, "k1", "this is the third broken parcel, I want to complain")
+	if len(deltas) == 0 || reply.ID != deltas[0].MessageID || !strings.Contains(reply.Text, "let me get a colleague") {
+		t.Fatalf("reply %+v: the streamed words were not stored under their id", reply)
+	}
+	ho := f.next(t, bot.EventHandoff)
+	if ho.Handoff == nil {
+		t.Fatal("no handoff event")
+	}
+	st, trigger, err := f.store.HandoffState(context.Background(), f.conv.ID)
+	if err != nil || trigger != bot.TriggerModel {
+		t.Fatalf("handoff state %q trigger %q (%v), want the model's trigger recorded", st, trigger, err)
+	}
+}
