@@ -73,9 +73,13 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 	msgs = append(msgs, history...)
 	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: mask.Mask(t.Text)})
 
-	mctx, cancel := context.WithTimeout(ctx, m.cfg.ReplyTimeout)
-	defer cancel()
-	wd := startWatchdog(cancel, m.cfg.FirstTokenTimeout, m.cfg.StallTimeout)
+	// Giving up on a slow model cancels with the cause llm.ErrTimeout, so
+	// the client's circuit breaker counts it as the endpoint's failure.
+	tctx, cancelTimeout := context.WithTimeoutCause(ctx, m.cfg.ReplyTimeout, llm.ErrTimeout)
+	defer cancelTimeout()
+	mctx, cancel := context.WithCancelCause(tctx)
+	defer cancel(nil)
+	wd := startWatchdog(func() { cancel(llm.ErrTimeout) }, m.cfg.FirstTokenTimeout, m.cfg.StallTimeout)
 	defer wd.stop()
 
 	filter := newReplyFilter(mask, m.canary, m.shingles(r.lang))

@@ -541,6 +541,22 @@ func TestStreamCallerCancel(t *testing.T) {
 	}
 }
 
+func TestCallerTimeoutCountsAgainstTheEndpoint(t *testing.T) {
+	f := newFixture(t, func(r *llmtest.Received) llmtest.Reply {
+		return llmtest.Reply{Chunks: []string{"a", "b"}, StallAfter: 1}
+	}, func(c *llm.Config) { c.BreakerFailures = 1 })
+	// The caller gives up on a stalled stream because it is too slow (the
+	// bot's watchdog does this): the endpoint failed, and the breaker opens.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	_, err := f.client.Stream(ctx, userRequest("hi"), func(string) { cancel(llm.ErrTimeout) })
+	if !errors.Is(err, llm.ErrTimeout) {
+		t.Fatalf("Stream error = %v, want ErrTimeout", err)
+	}
+	if _, err := f.client.Stream(context.Background(), userRequest("hi"), nil); !errors.Is(err, llm.ErrUnavailable) {
+		t.Fatalf("after a caller's timeout with BreakerFailures 1: %v, want ErrUnavailable", err)
+	}
+}
+
 // clock is a settable time source.
 type clock struct {
 	mu sync.Mutex

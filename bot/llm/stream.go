@@ -281,6 +281,14 @@ type failure struct {
 func (c *Client) classify(ctx, callCtx context.Context, err error, delivered bool) failure {
 	model := c.cfg.Model
 	if ctx.Err() != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, ErrTimeout) {
+			// The caller gave up because the endpoint was too slow for it:
+			// a failure of the endpoint, as the breaker must count it.
+			return failure{
+				err:     fmt.Errorf("llm: %s: %w", model, cause),
+				outcome: outcomeTimeout, verdict: verdictFailure, summary: "caller's timeout",
+			}
+		}
 		return failure{
 			err:     fmt.Errorf("llm: %s: %w", model, ctx.Err()),
 			outcome: outcomeCanceled, verdict: verdictNeutral, summary: "canceled",
