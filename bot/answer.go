@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/xiaoer-cs/xiaoer/knowledge"
 )
@@ -16,6 +17,9 @@ type reply struct {
 	// unsure reply, recorded with the gap.
 	bestID         string
 	bestConfidence float64
+	// firstText is the time from the start of a model turn to its first
+	// delta; zero when nothing was streamed.
+	firstText time.Duration
 }
 
 // suggestionFloor is the confidence a knowledge hit needs to be offered as a
@@ -44,10 +48,14 @@ func (b *Bot) answer(ctx context.Context, t Turn, upto int64, log *slog.Logger) 
 	talk := smallTalk(t.Text)
 	if b.llm != nil && talk == talkNone {
 		r.ID = newMessageID()
+		start := time.Now()
 		mr, trigger, err := b.modelAnswer(ctx, t, r, upto, log)
 		if err == nil {
+			b.llm.observeReply(mr.firstText, time.Since(start), false)
 			return mr, trigger, nil
 		}
+		firstText := mr.firstText
+		defer func() { b.llm.observeReply(firstText, time.Since(start), true) }()
 		if ctx.Err() != nil {
 			return r, "", ctx.Err()
 		}

@@ -38,6 +38,9 @@ type UsageLedger interface {
 type ModelMetrics interface {
 	ObserveTurn(u llm.Usage, cost float64)
 	CountConversation()
+	// ObserveReply records the time from the start of a turn to the first
+	// text shown and to the complete reply, and whether it fell back.
+	ObserveReply(firstText, total time.Duration, fallback bool)
 }
 
 // LLMConfig tunes answers phrased by a model. Zero values mean the

@@ -30,6 +30,7 @@ var (
 // replaced by that answer, which carries the same id.
 func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log *slog.Logger) (reply, string, error) {
 	m := b.llm
+	start := time.Now()
 	if utf8.RuneCountInString(t.Text) > m.cfg.MaxInputRunes {
 		return r, "", errTooLong
 	}
@@ -85,9 +86,14 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 	filter := newReplyFilter(mask, m.canary, m.shingles(r.lang))
 	var usage llm.Usage
 	defer func() { b.recordUsage(ctx, t.ConversationID, day, usage, log) }()
+	var firstText time.Duration
 	onDelta := func(chunk string) {
 		wd.poke()
 		if out := filter.Write(chunk); out != "" {
+			if firstText == 0 {
+				firstText = time.Since(start)
+				r.firstText = firstText
+			}
 			b.pub.Publish(t.ConversationID, Event{Type: EventDelta, MessageID: r.ID, Text: out})
 		}
 	}
@@ -209,6 +215,13 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 		}
 	}
 	return r, "", nil
+}
+
+// observeReply records a reply's timing, when metrics are on.
+func (m *modelDeps) observeReply(firstText, total time.Duration, fallback bool) {
+	if m.metrics != nil {
+		m.metrics.ObserveReply(firstText, total, fallback)
+	}
 }
 
 // recordUsage books a turn's tokens against the budgets and metrics. A

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"errors"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -37,6 +38,8 @@ type Metrics struct {
 	turnCost      prometheus.Histogram
 	turns         prometheus.Counter
 	conversations prometheus.Counter
+	replyFirst    prometheus.Histogram
+	replyTotal    *prometheus.HistogramVec
 }
 
 // latencyBuckets cover 50 ms to 30 s: a local model answers its first token
@@ -99,6 +102,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "xiaoer_llm_conversations_total",
 			Help: "Conversations that used the model at least once.",
 		}),
+		replyFirst: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "xiaoer_reply_first_text_seconds",
+			Help:    "Time from the start of a bot turn that asked the model to the first text shown to the shopper (its first delta).",
+			Buckets: latencyBuckets,
+		}),
+		replyTotal: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "xiaoer_reply_seconds",
+			Help:    "Time from the start of a bot turn that asked the model to its complete reply, by path: model, or fallback (answered without it after it failed, was slow or over budget).",
+			Buckets: append(append([]float64(nil), latencyBuckets...), 45, 60),
+		}, []string{"path"}),
 	}
 	if reg != nil {
 		m.requests = register(reg, m.requests)
@@ -112,6 +125,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.turnCost = register(reg, m.turnCost)
 		m.turns = register(reg, m.turns)
 		m.conversations = register(reg, m.conversations)
+		m.replyFirst = register(reg, m.replyFirst)
+		m.replyTotal = register(reg, m.replyTotal)
 	}
 	// Make every outcome visible from the start, so rates work before the
 	// first failure.
@@ -157,6 +172,24 @@ func (m *Metrics) CountConversation() {
 		return
 	}
 	m.conversations.Inc()
+}
+
+// ObserveReply records one bot reply to a turn that asked the model: the
+// time to its first text shown (zero when nothing was streamed) and to the
+// complete reply, and whether the reply fell back to the answer without the
+// model.
+func (m *Metrics) ObserveReply(firstText, total time.Duration, fallback bool) {
+	if m == nil {
+		return
+	}
+	if firstText > 0 {
+		m.replyFirst.Observe(firstText.Seconds())
+	}
+	path := "model"
+	if fallback {
+		path = "fallback"
+	}
+	m.replyTotal.WithLabelValues(path).Observe(total.Seconds())
 }
 
 // call records the end of one Stream call.
