@@ -233,8 +233,11 @@ func TestLLMEndToEnd(t *testing.T) {
 				t.Errorf("the reply about demo-cn's order contains %q: %s", leak, cross.Raw)
 			}
 		}
-		if len(cross.Cards) != 0 || cross.Text != missing.Text {
+		if len(cross.Cards) != 0 || strings.ReplaceAll(cross.Text, crossOrder, "X") != strings.ReplaceAll(missing.Text, "XE2099999999", "X") {
 			t.Errorf("another shopper's order: %q %+v\na missing order: %q %+v\nwant the same reply, no card", cross.Text, cross.Cards, missing.Text, missing.Cards)
+		}
+		if !strings.Contains(missing.Text, "couldn't find order XE2099999999") {
+			t.Errorf("a missing order: %q, want it named as not found", missing.Text)
 		}
 		// What the model saw of each was the same too.
 		var toolSaw []string
