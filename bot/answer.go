@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -59,7 +60,11 @@ func (b *Bot) answer(ctx context.Context, t Turn, upto int64, log *slog.Logger) 
 		if ctx.Err() != nil {
 			return r, "", ctx.Err()
 		}
-		log.Warn("answering without the model", "err", err)
+		if errors.Is(err, errLookupRefused) {
+			log.Info("answering without the model", "err", err)
+		} else {
+			log.Warn("answering without the model", "err", err)
+		}
 	}
 	asked, strong := orderIntent(t.Text)
 	if asked && strong {

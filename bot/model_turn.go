@@ -20,6 +20,11 @@ var (
 	errOverBudget = errors.New("token budget exhausted")
 	errTooLong    = errors.New("input too long for the model")
 	errStalled    = errors.New("model too slow")
+	// errLookupRefused: the model's answer rests only on an order lookup
+	// that found nothing or needed a login. The templates say that ("log
+	// in first", "no order XE… in your account") better than the unsure
+	// reply, which would contradict what the model was told to say.
+	errLookupRefused = errors.New("answer rests only on a refused order lookup")
 )
 
 // modelAnswer answers a turn through the model: the question, the turn's
@@ -102,6 +107,7 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 		cards     []Card
 		executed  int
 		dataTools int
+		refused   bool // an order tool found nothing or needed a login
 		handoff   string
 		tools     = toolDefinitions()
 	)
@@ -146,8 +152,11 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 				if content == "" && out.Failed != "" {
 					content = `{"error":"` + out.Failed + `"}`
 				}
-				if out.Failed == "" {
+				switch out.Failed {
+				case "":
 					dataTools++
+				case toolFailNotFound, toolFailLogin:
+					refused = true
 				}
 				cards = mergeCards(cards, out.Cards)
 				if out.Handoff != "" {
@@ -194,6 +203,9 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 	if noAns || (len(r.Sources) == 0 && dataTools == 0) {
 		// Nothing relevant, or an answer that rests on nothing the shop
 		// said: the honest reply, never invented policy.
+		if refused {
+			return r, "", errLookupRefused
+		}
 		if !noAns {
 			log.Info("model answer cited no source and used no tool; replaced by the unsure reply")
 		}

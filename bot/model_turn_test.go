@@ -6,6 +6,7 @@ import (
 
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -451,5 +452,32 @@ func TestModelHandsOffAndKeepsWhatItSaid(t *testing.T) {
 	st, trigger, err := f.store.HandoffState(context.Background(), f.conv.ID)
 	if err != nil || trigger != bot.TriggerModel {
 		t.Fatalf("handoff state %q trigger %q (%v), want the model's trigger recorded", st, trigger, err)
+	}
+}
+
+// TestRefusedOrderLookupSaysSo: an answer that rests only on an order
+// lookup that found nothing, or needed a login, is the template that says
+// so, not the unsure reply; another shopper's order reads like a missing one.
+func TestRefusedOrderLookupSaysSo(t *testing.T) {
+	f := newModelFixture(t, func(r *llmtest.Received) llmtest.Reply {
+		if !hasToolResult(r) {
+			if id := regexp.MustCompile(`XE\d{10}`).FindString(r.LastUser()); id != "" {
+				return llmtest.Calls(llmtest.Call("get_order", `{"order_id":"`+id+`"}`))
+			}
+			return llmtest.Calls(llmtest.Call("list_my_orders", `{}`))
+		}
+		return llmtest.Text("Here is what the tool said: " + r.ToolResults()[0].Content)
+	}, bot.LLMConfig{})
+	_, visitor := f.ask(t, nil, "k1", "where is my order?")
+	if !strings.Contains(visitor.Text, "log in") || visitor.Intent == bot.IntentUnsure {
+		t.Errorf("a visitor asking for orders got %q (%s), want to be asked to log in", visitor.Text, visitor.Intent)
+	}
+	_, missing := f.ask(t, &lin, "k2", "where is my order XE2099999999?")
+	_, foreign := f.ask(t, &lin, "k3", "where is my order "+zhangOrder+"?")
+	if !strings.Contains(missing.Text, "XE2099999999") || missing.Intent == bot.IntentUnsure || len(missing.Cards) != 0 {
+		t.Errorf("a missing order got %q (%s), want it named as not found", missing.Text, missing.Intent)
+	}
+	if strings.ReplaceAll(foreign.Text, zhangOrder, "X") != strings.ReplaceAll(missing.Text, "XE2099999999", "X") || len(foreign.Cards) != 0 {
+		t.Errorf("another shopper's order got %q %+v, a missing one %q: want the same", foreign.Text, foreign.Cards, missing.Text)
 	}
 }
