@@ -69,19 +69,29 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
+	// A loaded machine occasionally sees Chromium exit during start-up
+	// ("chrome failed to start"); a second attempt with a fresh profile
+	// starts it.
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+			append(opts, chromedp.UserDataDir(t.TempDir()))...)
+		ctx, cancel := chromedp.NewContext(allocCtx)
+		// The first Do starts the browser; its life is bound to ctx, which has no deadline.
+		if err = chromedp.Do(ctx); err == nil {
+			t.Cleanup(func() {
+				cancel()
+				cancelAlloc()
+			})
+			return ctx
+		}
 		cancel()
 		cancelAlloc()
-	})
-	// The first Do starts the browser; its life is bound to ctx, which has no deadline.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", path, err)
+		t.Logf("start %s (attempt %d): %v", path, attempt+1, err)
 	}
-	return ctx
+	t.Fatalf("start %s: %v", path, err)
+	return nil
 }
 
 // tab is one browser tab in a browser context of its own (its own storage

@@ -364,9 +364,12 @@ func TestLLMEndToEnd(t *testing.T) {
 		}
 		m := string(body)
 		for name, min := range map[string]float64{
-			`xiaoer_llm_requests_total{outcome="ok"}`: 1,
-			`xiaoer_llm_first_token_seconds_count`:    1,
-			`go_goroutines`:                           1,
+			`xiaoer_llm_requests_total{outcome="ok"}`:  1,
+			`xiaoer_llm_first_token_seconds_count`:     1,
+			`xiaoer_reply_first_text_seconds_count`:    1,
+			`xiaoer_reply_seconds_count{path="model"}`: 1,
+			`xiaoer_llm_conversations_total`:           1,
+			`go_goroutines`:                            1,
 		} {
 			if v, ok := metricValue(m, name); !ok || v < min {
 				t.Errorf("%s = %v (found %v), want at least %v", name, v, ok, min)
