@@ -11,10 +11,17 @@ import (
 // replyFilter turns the model's raw text, chunk by chunk as it streams,
 // into what the shopper sees: citation markers such as [1] are removed and
 // recorded, placeholders such as [PHONE_1] are restored to the shopper's
-// own data, and a reply that starts repeating the instructions (their
-// canary, or a long verbatim span of them) stops being shown.
+// own data, Markdown images ![alt](url) are removed, and a reply that
+// starts repeating the instructions (their canary, or a long verbatim span
+// of them) stops being shown.
 //
-// Text that may be the start of a marker, of the canary or of the
+// Images are removed because their URL is a channel out of the
+// conversation (OWASP LLM05): a model obeying an injected instruction can
+// put the shopper's data, restored from a placeholder, into the URL of an
+// image that a renderer would load without a click. The widget renders no
+// images, but stored replies also reach transcripts and agents' screens.
+//
+// Text that may be the start of a marker, an image, the canary or the
 // no-answer word is held back until it is decided, so nothing the shopper
 // should not see is ever sent as a delta; everything else goes out at once.
 type replyFilter struct {
@@ -26,6 +33,7 @@ type replyFilter struct {
 	shown   strings.Builder // everything shown so far
 	cited   []int
 	started bool // something was shown
+	inImage bool // within the target of a Markdown image, which is dropped
 	leaked  bool
 }
 
@@ -63,6 +71,32 @@ func (f *replyFilter) Write(chunk string) string {
 	var out strings.Builder
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
+		if f.inImage {
+			// The image's target, however long, is dropped as it streams:
+			// it ends at the first ')' or line break.
+			j := strings.IndexAny(s[i:], ")\n")
+			if j < 0 {
+				break
+			}
+			if s[i+j] == ')' {
+				j++
+			}
+			i += j
+			f.inImage = false
+			continue
+		}
+		if r == '!' {
+			end, decided := imageAt(s[i:])
+			if !decided {
+				f.held = s[i:]
+				break
+			}
+			if end > 0 {
+				f.inImage = true
+				i += end
+				continue
+			}
+		}
 		if r == '[' || r == '【' {
 			end, decided := f.marker(s[i:])
 			if !decided {
@@ -71,7 +105,7 @@ func (f *replyFilter) Write(chunk string) string {
 			}
 			if end > 0 {
 				tok := s[i : i+end]
-				shown := f.resolve(tok)
+				shown := f.resolve(tok, func() bool { return inURL(f.shown.String() + out.String()) })
 				if shown == "" {
 					// A dropped citation takes the space before it along:
 					// "return [1]." reads "return.".
@@ -170,8 +204,40 @@ func (f *replyFilter) marker(s string) (end int, decided bool) {
 	return 0, false
 }
 
-// resolve turns a complete bracketed token into what is shown.
-func (f *replyFilter) resolve(tok string) string {
+// maxImageAlt bounds the alt text of a Markdown image held back while
+// undecided; a longer "![..." is ordinary text.
+const maxImageAlt = 1024
+
+// imageAt looks at s, which starts with '!'. It returns the length of the
+// start of a Markdown image, "![alt](" (end > 0), 0 when s does not start
+// one, or decided false when more text is needed. The alt text stays on
+// one line, as the widget's Markdown requires.
+func imageAt(s string) (end int, decided bool) {
+	if len(s) < 2 {
+		return 0, false
+	}
+	if s[1] != '[' {
+		return 0, true
+	}
+	k := strings.IndexAny(s[2:], "]\n")
+	if k < 0 {
+		return 0, len(s) > maxImageAlt
+	}
+	k += 2
+	switch {
+	case s[k] == '\n':
+		return 0, true
+	case k+1 == len(s):
+		return 0, false
+	case s[k+1] != '(':
+		return 0, true
+	}
+	return k + 2, true
+}
+
+// resolve turns a complete bracketed token into what is shown. inURL
+// reports whether the token is part of a URL.
+func (f *replyFilter) resolve(tok string, inURL func() bool) string {
 	body := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(tok, "["), "【"), "]"), "】")
 	if isCitation(body) {
 		for _, p := range strings.FieldsFunc(body, func(r rune) bool { return r == ',' || r == ' ' || r == '，' || r == '、' }) {
@@ -182,7 +248,29 @@ func (f *replyFilter) resolve(tok string) string {
 		}
 		return ""
 	}
+	if inURL() {
+		// The shopper's data never goes into a URL: a link the model
+		// was told to write (by a planted instruction) would carry it out
+		// of the conversation on a click.
+		return "***"
+	}
 	return f.mask.Restore("[" + body + "]")
+}
+
+// inURL reports whether text ends inside a URL or a Markdown link target:
+// its last run of ASCII characters that a URL may contain holds "://" or
+// "](", or starts with "www.".
+func inURL(text string) bool {
+	i := len(text)
+	for i > 0 {
+		c := text[i-1]
+		if c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == '`' {
+			break
+		}
+		i--
+	}
+	run := text[i:]
+	return strings.Contains(run, "://") || strings.Contains(run, "](") || strings.HasPrefix(strings.ToLower(run), "www.")
 }
 
 // checkLeak adds chunk to the raw text and looks for the canary or a span
