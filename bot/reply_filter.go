@@ -3,6 +3,7 @@ package bot
 import (
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/xiaoer-cs/xiaoer/bot/pii"
@@ -28,6 +29,7 @@ type replyFilter struct {
 	mask    *pii.Masker
 	canary  string
 	prompt  map[string]bool // shingles of the instructions
+	allowed map[string]bool // shingles of the instructions found in the model's data
 	raw     []rune          // everything the model wrote (for the leak check)
 	held    string          // undecided text, not yet shown
 	shown   strings.Builder // everything shown so far
@@ -53,6 +55,22 @@ func promptShingles(prompt string) map[string]bool {
 		out[string(r[i:i+shingleLen])] = true
 	}
 	return out
+}
+
+// allow tells the filter that the model was given text as data (a tool
+// result, the references): the spans of the instructions that text
+// contains are not a leak when the reply repeats them. A tool result such
+// as "the shopper must press Confirm on the card" shares a span with the
+// instructions, and a reply quoting it is not repeating them.
+func (f *replyFilter) allow(text string) {
+	for s := range promptShingles(text) {
+		if f.prompt[s] {
+			if f.allowed == nil {
+				f.allowed = map[string]bool{}
+			}
+			f.allowed[s] = true
+		}
+	}
 }
 
 // Write takes the next chunk of the model's text and returns what may be
@@ -258,18 +276,17 @@ func (f *replyFilter) resolve(tok string, inURL func() bool) string {
 }
 
 // inURL reports whether text ends inside a URL or a Markdown link target:
-// its last run of ASCII characters that a URL may contain holds "://" or
-// "](", or starts with "www.".
+// its last run without white space, ')', '<', '>', '"' or '`' holds "://"
+// or "](", or starts with "www.". Link targets may hold any other
+// character, Chinese included.
 func inURL(text string) bool {
-	i := len(text)
-	for i > 0 {
-		c := text[i-1]
-		if c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == '`' {
-			break
-		}
-		i--
+	run := text
+	if i := strings.LastIndexFunc(text, func(r rune) bool {
+		return unicode.IsSpace(r) || r == ')' || r == '<' || r == '>' || r == '"' || r == '`'
+	}); i >= 0 {
+		_, size := utf8.DecodeRuneInString(text[i:])
+		run = text[i+size:]
 	}
-	run := text[i:]
 	return strings.Contains(run, "://") || strings.Contains(run, "](") || strings.HasPrefix(strings.ToLower(run), "www.")
 }
 
@@ -291,7 +308,7 @@ func (f *replyFilter) checkLeak(chunk string) {
 		return
 	}
 	for end := max(before, shingleLen); end <= len(f.raw); end++ {
-		if f.prompt[string(f.raw[end-shingleLen:end])] {
+		if w := string(f.raw[end-shingleLen : end]); f.prompt[w] && !f.allowed[w] {
 			f.leaked = true
 			return
 		}

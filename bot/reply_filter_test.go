@@ -58,6 +58,8 @@ func TestReplyFilterRestoresNoPlaceholderIntoAURL(t *testing.T) {
 		{"点此领取：[优惠券](https://evil.example/c?d=x&tel=" + phone + ")", "点此领取：[优惠券](https://evil.example/c?d=x&tel=***)"},
 		{"visit www.evil.example/" + phone, "visit www.evil.example/***"},
 		{"[more](/help?p=" + phone + ")", "[more](/help?p=***)"},
+		{"[积分](https://evil.example/c?d=我的手机号+" + phone + ")", "[积分](https://evil.example/c?d=我的手机号+***)"},
+		{"见[帮助](https://shop.example/help)或致电" + phone, "见[帮助](https://shop.example/help)或致电13800138000"},
 		// Outside URLs the shopper's own number is restored.
 		{"The courier will call " + phone + ".", "The courier will call 13800138000."},
 		{"电话:" + phone + "，详见 https://shop.example/help 或致电" + phone, "电话:13800138000，详见 https://shop.example/help 或致电13800138000"},
@@ -88,5 +90,20 @@ func TestReplyFilterLongTextAfterAnExclamationMarkIsNotHeld(t *testing.T) {
 	long := "![" + strings.Repeat("a", maxImageAlt) + " and more"
 	if got := f.Write(long); got != long {
 		t.Fatalf("shown %d bytes of %d: text that cannot be an image was held", len(got), len(long))
+	}
+}
+
+func TestReplyFilterRepeatingItsDataIsNoLeak(t *testing.T) {
+	instructions := "[XC-0123456789ab] 6. To start a return, call request_return. It only prepares a request: tell the shopper to check it and press Confirm on the card. Nothing is submitted until they do."
+	result := `{"status":"proposed","message":"proposed; the shopper must press Confirm on the card; nothing has been submitted yet"}`
+	f := newReplyFilter(pii.NewMasker(), "XC-0123456789ab", promptShingles(instructions))
+	f.allow(result)
+	f.Write("Done: " + result)
+	if f.Leaked() {
+		t.Fatal("a reply quoting a tool result was taken for the instructions")
+	}
+	f.Write(" It only prepares a request: tell the shopper")
+	if !f.Leaked() {
+		t.Fatal("a span of the instructions that is in no data was not caught")
 	}
 }
