@@ -20,3 +20,11 @@ func ToolDefinitions() []llm.Tool { return toolDefinitions() }
 
 // NoAnswerForTest is the word the model is told to reply when nothing answers.
 const NoAnswerForTest = noAnswer
+
+// EditInstructionsForTest replaces the instructions template of a bot with
+// a model by edit(template); call it before the bot's first turn. The
+// injection suite uses it to show that enforcement does not rest on a line
+// of the prompt.
+func EditInstructionsForTest(b *Bot, edit func(template string) string) {
+	b.llm.instructions = edit(b.llm.instructions)
+}

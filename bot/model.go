@@ -121,6 +121,9 @@ type modelDeps struct {
 	// canary is a random marker in the instructions: a reply that contains
 	// it is repeating the instructions, and is never shown.
 	canary string
+	// instructions is the system prompt's template: the instructions
+	// constant, which only tests replace.
+	instructions string
 
 	shingleOnce sync.Once
 	shingleSets map[string]map[string]bool
@@ -130,7 +133,7 @@ func newModelDeps(cfg LLMConfig, deps Deps) *modelDeps {
 	b := make([]byte, 6)
 	rand.Read(b) // never fails (crypto/rand documents it)
 	return &modelDeps{cfg: cfg.withDefaults(), model: deps.Model, usage: deps.Usage, metrics: deps.Metrics,
-		canary: "XC-" + hex.EncodeToString(b)}
+		canary: "XC-" + hex.EncodeToString(b), instructions: instructions}
 }
 
 // newMessageID returns a fresh message id, in the store's format, for a

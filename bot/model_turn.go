@@ -89,6 +89,7 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 	defer wd.stop()
 
 	filter := newReplyFilter(mask, m.canary, m.shingles(r.lang))
+	filter.allow(msgs[1].Content)
 	var usage llm.Usage
 	defer func() { b.recordUsage(ctx, t.ConversationID, day, usage, log) }()
 	var firstText time.Duration
@@ -152,6 +153,7 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 				if content == "" && out.Failed != "" {
 					content = `{"error":"` + out.Failed + `"}`
 				}
+				filter.allow(content)
 				switch out.Failed {
 				case "":
 					dataTools++
@@ -188,6 +190,7 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 		r.Intent = IntentUnsure
 		r.Text = text(r.lang, msgCannotHelp)
 		r.Suggestions = []string{text(r.lang, msgTalkToPerson)}
+		r.Cards = cards // what the tools produced stands: a return proposal stays confirmable
 		return r, "", nil
 	}
 	for _, n := range filter.Cited() {

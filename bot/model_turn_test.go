@@ -57,8 +57,9 @@ type modelFixture struct {
 }
 
 // newModelFixture is a bot with a real store, knowledge base and a real
-// llm.Client talking to a scripted OpenAI-compatible server over HTTP.
-func newModelFixture(t testing.TB, script llmtest.Script, cfg bot.LLMConfig) *modelFixture {
+// llm.Client talking to a scripted OpenAI-compatible server over HTTP;
+// opts may change the bot's dependencies before it is made.
+func newModelFixture(t testing.TB, script llmtest.Script, cfg bot.LLMConfig, opts ...func(*bot.Deps)) *modelFixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -102,8 +103,12 @@ func newModelFixture(t testing.TB, script llmtest.Script, cfg bot.LLMConfig) *mo
 		t.Fatal(err)
 	}
 	pub := &checkingPublisher{t: t, store: store, got: make(chan bot.Event, 1000)}
-	b := bot.New(bot.Config{Workers: 4, LLM: cfg}, bot.Deps{Conversations: store, Orders: store, Knowledge: kb, Gaps: kb,
-		Handoff: handoff.NewDesk(store), Publish: pub, Model: client, Usage: store}, log)
+	deps := bot.Deps{Conversations: store, Orders: store, Knowledge: kb, Gaps: kb,
+		Handoff: handoff.NewDesk(store), Publish: pub, Model: client, Usage: store}
+	for _, o := range opts {
+		o(&deps)
+	}
+	b := bot.New(bot.Config{Workers: 4, LLM: cfg}, deps, log)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { b.Run(runCtx); close(done) }()

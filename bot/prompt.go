@@ -37,7 +37,7 @@ var langNames = map[string]string{"zh": "Simplified Chinese (简体中文)", "en
 
 // systemPrompt returns the instructions for a reply in lang.
 func (m *modelDeps) systemPrompt(lang string) string {
-	return fmt.Sprintf(instructions, m.canary, m.cfg.ShopName, langNames[langOr(lang)])
+	return fmt.Sprintf(m.instructions, m.canary, m.cfg.ShopName, langNames[langOr(lang)])
 }
 
 // refBook numbers the knowledge entries given to the model in one turn, so

@@ -3,6 +3,7 @@ package bot
 import (
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/xiaoer-cs/xiaoer/bot/pii"
@@ -11,21 +12,30 @@ import (
 // replyFilter turns the model's raw text, chunk by chunk as it streams,
 // into what the shopper sees: citation markers such as [1] are removed and
 // recorded, placeholders such as [PHONE_1] are restored to the shopper's
-// own data, and a reply that starts repeating the instructions (their
-// canary, or a long verbatim span of them) stops being shown.
+// own data, Markdown images ![alt](url) are removed, and a reply that
+// starts repeating the instructions (their canary, or a long verbatim span
+// of them) stops being shown.
 //
-// Text that may be the start of a marker, of the canary or of the
+// Images are removed because their URL is a channel out of the
+// conversation (OWASP LLM05): a model obeying an injected instruction can
+// put the shopper's data, restored from a placeholder, into the URL of an
+// image that a renderer would load without a click. The widget renders no
+// images, but stored replies also reach transcripts and agents' screens.
+//
+// Text that may be the start of a marker, an image, the canary or the
 // no-answer word is held back until it is decided, so nothing the shopper
 // should not see is ever sent as a delta; everything else goes out at once.
 type replyFilter struct {
 	mask     *pii.Masker
 	canary   string
 	prompt   map[string]bool // shingles of the instructions
+	allowed  map[string]bool // shingles of the instructions found in the model's data
 	raw      []rune          // everything the model wrote (for the leak check)
 	held     string          // undecided text, not yet shown
 	shown    strings.Builder // everything shown so far
 	cited    []int
 	started  bool // something was shown
+	inImage  bool // within the target of a Markdown image, which is dropped
 	leaked   bool
 	noAnswer bool // the model said it has no answer
 }
@@ -48,6 +58,22 @@ func promptShingles(prompt string) map[string]bool {
 	return out
 }
 
+// allow tells the filter that the model was given text as data (a tool
+// result, the references): the spans of the instructions that text
+// contains are not a leak when the reply repeats them. A tool result such
+// as "the shopper must press Confirm on the card" shares a span with the
+// instructions, and a reply quoting it is not repeating them.
+func (f *replyFilter) allow(text string) {
+	for s := range promptShingles(text) {
+		if f.prompt[s] {
+			if f.allowed == nil {
+				f.allowed = map[string]bool{}
+			}
+			f.allowed[s] = true
+		}
+	}
+}
+
 // Write takes the next chunk of the model's text and returns what may be
 // shown now (possibly "").
 func (f *replyFilter) Write(chunk string) string {
@@ -64,6 +90,32 @@ func (f *replyFilter) Write(chunk string) string {
 	var out strings.Builder
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
+		if f.inImage {
+			// The image's target, however long, is dropped as it streams:
+			// it ends at the first ')' or line break.
+			j := strings.IndexAny(s[i:], ")\n")
+			if j < 0 {
+				break
+			}
+			if s[i+j] == ')' {
+				j++
+			}
+			i += j
+			f.inImage = false
+			continue
+		}
+		if r == '!' {
+			end, decided := imageAt(s[i:])
+			if !decided {
+				f.held = s[i:]
+				break
+			}
+			if end > 0 {
+				f.inImage = true
+				i += end
+				continue
+			}
+		}
 		if r == '[' || r == '【' {
 			end, decided := f.marker(s[i:])
 			if !decided {
@@ -72,7 +124,7 @@ func (f *replyFilter) Write(chunk string) string {
 			}
 			if end > 0 {
 				tok := s[i : i+end]
-				shown := f.resolve(tok)
+				shown := f.resolve(tok, func() bool { return inURL(f.shown.String() + out.String()) })
 				if shown == "" {
 					// A dropped citation takes the space before it along:
 					// "return [1]." reads "return.".
@@ -189,8 +241,40 @@ func (f *replyFilter) marker(s string) (end int, decided bool) {
 	return 0, false
 }
 
-// resolve turns a complete bracketed token into what is shown.
-func (f *replyFilter) resolve(tok string) string {
+// maxImageAlt bounds the alt text of a Markdown image held back while
+// undecided; a longer "![..." is ordinary text.
+const maxImageAlt = 1024
+
+// imageAt looks at s, which starts with '!'. It returns the length of the
+// start of a Markdown image, "![alt](" (end > 0), 0 when s does not start
+// one, or decided false when more text is needed. The alt text stays on
+// one line, as the widget's Markdown requires.
+func imageAt(s string) (end int, decided bool) {
+	if len(s) < 2 {
+		return 0, false
+	}
+	if s[1] != '[' {
+		return 0, true
+	}
+	k := strings.IndexAny(s[2:], "]\n")
+	if k < 0 {
+		return 0, len(s) > maxImageAlt
+	}
+	k += 2
+	switch {
+	case s[k] == '\n':
+		return 0, true
+	case k+1 == len(s):
+		return 0, false
+	case s[k+1] != '(':
+		return 0, true
+	}
+	return k + 2, true
+}
+
+// resolve turns a complete bracketed token into what is shown. inURL
+// reports whether the token is part of a URL.
+func (f *replyFilter) resolve(tok string, inURL func() bool) string {
 	body := markerBody(tok)
 	if isCitation(body) {
 		for _, p := range strings.FieldsFunc(body, func(r rune) bool { return r == ',' || r == ' ' || r == '，' || r == '、' }) {
@@ -201,12 +285,33 @@ func (f *replyFilter) resolve(tok string) string {
 		}
 		return ""
 	}
+	if inURL() {
+		// The shopper's data never goes into a URL: a link the model
+		// was told to write (by a planted instruction) would carry it out
+		// of the conversation on a click.
+		return "***"
+	}
 	return f.mask.Restore("[" + body + "]")
 }
 
 // markerBody is a bracketed token without its brackets.
 func markerBody(tok string) string {
 	return strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(tok, "["), "【"), "]"), "】")
+}
+
+// inURL reports whether text ends inside a URL or a Markdown link target:
+// its last run without white space, ')', '<', '>', '"' or '`' holds "://"
+// or "](", or starts with "www.". Link targets may hold any other
+// character, Chinese included.
+func inURL(text string) bool {
+	run := text
+	if i := strings.LastIndexFunc(text, func(r rune) bool {
+		return unicode.IsSpace(r) || r == ')' || r == '<' || r == '>' || r == '"' || r == '`'
+	}); i >= 0 {
+		_, size := utf8.DecodeRuneInString(text[i:])
+		run = text[i+size:]
+	}
+	return strings.Contains(run, "://") || strings.Contains(run, "](") || strings.HasPrefix(strings.ToLower(run), "www.")
 }
 
 // checkLeak adds chunk to the raw text and looks for the canary or a span
@@ -227,7 +332,7 @@ func (f *replyFilter) checkLeak(chunk string) {
 		return
 	}
 	for end := max(before, shingleLen); end <= len(f.raw); end++ {
-		if f.prompt[string(f.raw[end-shingleLen:end])] {
+		if w := string(f.raw[end-shingleLen : end]); f.prompt[w] && !f.allowed[w] {
 			f.leaked = true
 			return
 		}
