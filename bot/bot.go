@@ -90,7 +90,7 @@ const (
 type Event struct {
 	Type     string
 	ClientID string         // ack, error
-	Seq      int64          // ack
+	Seq      int64          // ack: the message's seq; delta: the chunk's number, from 0
 	Message  *Message       // message
 	Role     string         // typing
 	Handoff  *HandoffStatus // handoff

@@ -93,6 +93,7 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 	var usage llm.Usage
 	defer func() { b.recordUsage(ctx, t.ConversationID, day, usage, log) }()
 	var firstText time.Duration
+	var chunks int64
 	onDelta := func(chunk string) {
 		wd.poke()
 		if out := filter.Write(chunk); out != "" {
@@ -100,7 +101,8 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 				firstText = time.Since(start)
 				r.firstText = firstText
 			}
-			b.pub.Publish(t.ConversationID, Event{Type: EventDelta, MessageID: r.ID, Text: out})
+			b.pub.Publish(t.ConversationID, Event{Type: EventDelta, MessageID: r.ID, Seq: chunks, Text: out})
+			chunks++
 		}
 	}
 
@@ -172,7 +174,7 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 		}
 	}
 	if out := filter.Flush(); out != "" {
-		b.pub.Publish(t.ConversationID, Event{Type: EventDelta, MessageID: r.ID, Text: out})
+		b.pub.Publish(t.ConversationID, Event{Type: EventDelta, MessageID: r.ID, Seq: chunks, Text: out})
 	}
 
 	if handoff != "" {

@@ -167,7 +167,10 @@ func TestModelAnswerStreamsWithCitedSource(t *testing.T) {
 	if len(deltas) < 3 {
 		t.Fatalf("got %d deltas, want the answer streamed in pieces", len(deltas))
 	}
-	for _, d := range deltas {
+	for i, d := range deltas {
+		if d.Seq != int64(i) {
+			t.Fatalf("delta %d is numbered %d: a client could not tell a gap", i, d.Seq)
+		}
 		if d.MessageID != reply.ID {
 			t.Fatalf("delta for %s, final message %s: the widget could not join them", d.MessageID, reply.ID)
 		}

@@ -61,6 +61,7 @@ type typingFrame struct {
 type deltaFrame struct {
 	Type string `json:"type"`
 	ID   string `json:"id"`
+	N    int64  `json:"n"`
 	Text string `json:"text"`
 }
 
@@ -112,7 +113,7 @@ func encodeEvent(ev bot.Event) (outFrame, bool) {
 	case bot.EventDelta:
 		// Droppable under pressure like typing: the complete message
 		// follows and replaces whatever the client showed.
-		return outFrame{data: encode(deltaFrame{Type: "delta", ID: ev.MessageID, Text: ev.Text}), ephemeral: true}, true
+		return outFrame{data: encode(deltaFrame{Type: "delta", ID: ev.MessageID, N: ev.Seq, Text: ev.Text}), ephemeral: true}, true
 	case bot.EventHandoff:
 		if ev.Handoff == nil {
 			return outFrame{}, false

@@ -346,6 +346,7 @@
     unread: 0,
     typingTimer: null,
     streams: {},   // message id -> bubble of a bot reply still being streamed (delta frames)
+    streamNext: {}, // message id -> the chunk number (delta n) expected next; -1 after a gap
     returns: {},   // proposal_id -> {cards: [elements], final: card data|null, pending: bool}
     greetingEl: null,
     built: false,
@@ -1591,6 +1592,13 @@
     var id = String(f.id);
     var node = S.byId[id];
     if (node && S.streams[id] !== node) return; // already final
+    // n numbers the chunks of a message from 0. A stream joined midway (a
+    // reconnect during a reply) or with a chunk dropped under pressure
+    // would show text with a hole: wait for the final message instead.
+    var n = typeof f.n === 'number' ? f.n : null;
+    if (!node && n !== null && n > 0) return;
+    if (node && n !== null && S.streamNext[id] !== n) { S.streamNext[id] = -1; return; }
+    if (n !== null) S.streamNext[id] = n + 1;
     hideTyping();
     var stick = nearBottom();
     if (!node) {
@@ -1617,6 +1625,7 @@
       if (S.byId[id] === node) delete S.byId[id];
     });
     S.streams = {};
+    S.streamNext = {};
   }
 
   function onHandoff(f) {
