@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,28 +30,10 @@ var (
 	zhangOrder  = "XE2026059999"
 )
 
-// safeBuffer is a log sink for tests that read it while the bot writes.
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type modelFixture struct {
 	*fixture
 	model *llmtest.Server
-	logs  *safeBuffer
+	logs  *syncBuffer
 	conv  bot.Conversation
 }
 
@@ -96,7 +77,7 @@ func newModelFixture(t testing.TB, script llmtest.Script, cfg bot.LLMConfig, opt
 		t.Fatal(err)
 	}
 	srv := llmtest.NewServer(t, script)
-	logs := &safeBuffer{}
+	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	client, err := llm.New(llm.Config{BaseURL: srv.URL, Model: "scripted", MaxRetries: -1, BreakerFailures: 1000}, log)
 	if err != nil {

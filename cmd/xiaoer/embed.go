@@ -32,6 +32,24 @@ func addEmbedFlags(fs *flag.FlagSet, getenv func(string) string) embedFlags {
 	}
 }
 
+// apiKey returns an endpoint's key: the environment variable named prefix,
+// the file named by prefix_FILE, or OPENAI_API_KEY, in that order. Keys
+// come from the environment or a file, never from a flag.
+func apiKey(getenv func(string) string, prefix, what string) (string, error) {
+	key := strings.TrimSpace(getenv(prefix))
+	if path := strings.TrimSpace(getenv(prefix + "_FILE")); key == "" && path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("read the %s API key: %w", what, err)
+		}
+		key = strings.TrimSpace(string(b))
+	}
+	if key == "" {
+		key = strings.TrimSpace(getenv("OPENAI_API_KEY"))
+	}
+	return key, nil
+}
+
 // embedder returns the embeddings client the flags ask for, or nil when
 // none is configured. The API key comes from XIAOER_EMBED_API_KEY, the file
 // named by XIAOER_EMBED_API_KEY_FILE, or OPENAI_API_KEY, never a flag.
@@ -49,16 +67,9 @@ func (f embedFlags) embedder(getenv func(string) string) (*embedding.Client, kno
 	if s := *f.similarity; s < 0 || s >= 1 {
 		return nil, cfg, usageError{fmt.Sprintf("--embed-similarity %v: want a number between 0 and 1", s)}
 	}
-	key := strings.TrimSpace(getenv("XIAOER_EMBED_API_KEY"))
-	if path := strings.TrimSpace(getenv("XIAOER_EMBED_API_KEY_FILE")); key == "" && path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, cfg, fmt.Errorf("read the embeddings API key: %w", err)
-		}
-		key = strings.TrimSpace(string(b))
-	}
-	if key == "" {
-		key = strings.TrimSpace(getenv("OPENAI_API_KEY"))
+	key, err := apiKey(getenv, "XIAOER_EMBED_API_KEY", "embeddings")
+	if err != nil {
+		return nil, cfg, err
 	}
 	c, err := embedding.New(embedding.Config{BaseURL: *f.baseURL, APIKey: key, Model: *f.model, Dimensions: *f.dimensions})
 	if err != nil {

@@ -2,11 +2,8 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -58,16 +55,9 @@ func (f llmFlags) client(getenv func(string) string, reg prometheus.Registerer, 
 	if *f.model == "" {
 		return nil, nil, usageError{"--llm-url needs --llm-model (XIAOER_LLM_MODEL)"}
 	}
-	key := strings.TrimSpace(getenv("XIAOER_LLM_API_KEY"))
-	if path := strings.TrimSpace(getenv("XIAOER_LLM_API_KEY_FILE")); key == "" && path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read the model API key: %w", err)
-		}
-		key = strings.TrimSpace(string(b))
-	}
-	if key == "" {
-		key = strings.TrimSpace(getenv("OPENAI_API_KEY"))
+	key, err := apiKey(getenv, "XIAOER_LLM_API_KEY", "model")
+	if err != nil {
+		return nil, nil, err
 	}
 	metrics := llm.NewMetrics(reg)
 	c, err := llm.New(llm.Config{
