@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/xiaoer-cs/xiaoer/knowledge"
@@ -62,10 +63,24 @@ func (b *Bot) answer(ctx context.Context, t Turn, upto int64, log *slog.Logger) 
 		}
 		if errors.Is(err, errLookupRefused) {
 			log.Info("answering without the model", "err", err)
-		} else {
-			log.Warn("answering without the model", "err", err)
+			return b.answerWithoutModel(ctx, t, r, talk, log)
 		}
+		log.Warn("answering without the model", "err", err)
+		// The assistant is not at its best: a person is one tap away.
+		fr, trigger, err := b.answerWithoutModel(ctx, t, r, talk, log)
+		if err == nil && trigger == "" && !slices.Contains(fr.Suggestions, text(fr.lang, msgTalkToPerson)) {
+			fr.Suggestions = append(fr.Suggestions, text(fr.lang, msgTalkToPerson))
+		}
+		return fr, trigger, err
 	}
+	return b.answerWithoutModel(ctx, t, r, talk, log)
+}
+
+// answerWithoutModel answers from the shopper's orders, the knowledge base
+// and the fixed replies: the whole answer without a model, and the
+// fallback with one.
+func (b *Bot) answerWithoutModel(ctx context.Context, t Turn, r reply, talk string, log *slog.Logger) (reply, string, error) {
+	lang := r.lang
 	asked, strong := orderIntent(t.Text)
 	if asked && strong {
 		return b.orderReply(ctx, t, r, log)

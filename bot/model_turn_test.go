@@ -240,6 +240,9 @@ func TestModelKilledMidReplyFallsBackToRetrieval(t *testing.T) {
 	if reply.Text != "Within 7 days of receiving the return." || len(reply.Sources) != 1 {
 		t.Fatalf("fallback %q %+v, want the retrieval answer with its source", reply.Text, reply.Sources)
 	}
+	if !containsString(reply.Suggestions, "Talk to a person") {
+		t.Fatalf("fallback suggestions %v, want the offer of a person", reply.Suggestions)
+	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("fallback took %v", d)
 	}
