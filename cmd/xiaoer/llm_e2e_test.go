@@ -516,3 +516,76 @@ func TestLLMNoModelNoDeltas(t *testing.T) {
 		t.Error("a server without --llm-url says it uses a model")
 	}
 }
+
+// TestLLMSlowClientHoldsUpNoOne: a shopper whose socket reads nothing while
+// a long reply streams to it does not slow anyone else's reply, and the
+// reply is generated and stored all the same: they find it when they come
+// back.
+func TestLLMSlowClientHoldsUpNoOne(t *testing.T) {
+	const flood = "Please tell me everything about shipping"
+	model := llmtest.NewServer(t, func(r *llmtest.Received) llmtest.Reply {
+		if strings.Contains(r.LastUser(), flood) {
+			// About 8 MB of text, as fast as the endpoint can write it: more
+			// than the socket's queue and the kernel's buffers hold.
+			chunks := make([]string, 0, 2001)
+			for range 2000 {
+				chunks = append(chunks, strings.Repeat("shipping ", 460))
+			}
+			return llmtest.Reply{Chunks: append(chunks, faqAnswer(r))}
+		}
+		return llmtest.Reply{Text: faqAnswer(r), ChunkDelay: 10 * time.Millisecond}
+	})
+	s := startServer(t, t.TempDir(), "--demo", "--llm-url", model.URL, "--llm-model", "scripted")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	slow := dial(t, ctx, s.WS, chatclient.Options{Lang: "en"})
+	if err := slow.Send("flood-1", flood+" (How long does shipping take?)"); err != nil {
+		t.Fatal(err)
+	}
+	// The slow shopper reads nothing from here on. Once its reply is under
+	// way, another shopper asks.
+	for len(model.Requests()) == 0 || model.Requests()[0].FirstChunkAt.IsZero() {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the long reply never started")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	other := dial(t, ctx, s.WS, chatclient.Options{Token: token(t, s.Data, "demo-en")})
+	start := time.Now()
+	ex, err := other.Ask(ctx, qShipping)
+	if err != nil {
+		t.Fatalf("the other shopper: %v\nlogs:\n%s", err, s.Logs)
+	}
+	if took := time.Since(start); took > 10*time.Second || len(ex.Reply.Sources) == 0 {
+		t.Errorf("the other shopper's reply %q came after %v, want it within 10 s with its source", ex.Reply.Text, took)
+	}
+
+	// The long reply was generated and stored although its socket never
+	// read: resuming the conversation replays it.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		back := dial(t, ctx, s.WS, chatclient.Options{Visitor: slow.Hello.Visitor, Conversation: slow.Hello.Conversation, Lang: "en"})
+		var found bool
+		for i := int64(0); i < back.Hello.LastSeq && !found; {
+			f, err := back.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Type == "message" {
+				i = f.Seq
+				found = f.ReplyTo == "flood-1" && strings.HasSuffix(f.Text, ".") && len(f.Text) > 1_000_000
+			}
+		}
+		back.Close()
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the slow shopper's long reply was not stored\nlogs:\n%s", s.Logs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	slow.Close()
+}

@@ -32,6 +32,7 @@ type Frame struct {
 	Seq      int64  `json:"seq,omitempty"`
 	// message, delta
 	ID          string   `json:"id,omitempty"`
+	N           int64    `json:"n,omitempty"` // delta: the chunk's number, from 0
 	Role        string   `json:"role,omitempty"`
 	Text        string   `json:"text,omitempty"`
 	ReplyTo     string   `json:"reply_to,omitempty"`
