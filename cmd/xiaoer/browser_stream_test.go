@@ -313,8 +313,14 @@ func TestBrowserStream(t *testing.T) {
 			store(msg("m_b3", 6, "bot", "The refund takes 3 days."))
 			c.pause("replay")
 			replay(c, 5)
-		case 4: // setLang reconnects
+		case 4: // setLang reconnects; then streams joined midway or with a gap
 			hello(c, 6)
+			c.pause("numbered")
+			c.send(map[string]any{"type": "delta", "id": "m_b4", "n": 3, "text": "…joined midway"})
+			c.send(map[string]any{"type": "delta", "id": "m_b5", "n": 0, "text": "Fresh start"})
+			c.send(map[string]any{"type": "delta", "id": "m_b5", "n": 2, "text": " AFTER A GAP"})
+			c.send(map[string]any{"type": "delta", "id": "m_b5", "n": 3, "text": " MORE"})
+			c.send(map[string]any{"type": "delta", "id": "m_b6", "n": 0, "text": "Last"})
 		}
 	})
 
@@ -460,6 +466,17 @@ document.querySelector('.xiaoer-msg-bot[data-seq="3"] .xiaoer-return-outcome').t
 document.querySelector('.xiaoer-msg-bot[data-seq="3"] .xiaoer-return-window').textContent]`)
 	if !slices.Equal(zh, []string{"小二正在输入…", "已提交，退货单号 r_7781", "可在 2026-05-20 前申请"}) {
 		t.Errorf("in Chinese the typing label, outcome and window read %q", zh)
+	}
+
+	// 9. Numbered deltas: a stream first seen at n > 0 is not shown; one
+	// with a gap stops growing (the final message brings the whole text).
+	f.reached("numbered")
+	f.resume()
+	tb.waitUntil("the last numbered stream", `!!document.querySelector('.xiaoer-streaming[data-id="m_b6"]')`)
+	numbered := eval[[]string](tb, `[String(document.querySelectorAll('[data-id="m_b4"]').length),
+(document.querySelector('.xiaoer-streaming[data-id="m_b5"] .xiaoer-stream-text')||{}).textContent||'']`)
+	if !slices.Equal(numbered, []string{"0", "Fresh start"}) {
+		t.Errorf("numbered deltas: %q bubbles of a stream joined at n=3 and m_b5 reads %q; want none, and the text before the gap only", numbered[0], numbered[1])
 	}
 	tb.checkConsole()
 
