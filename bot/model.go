@@ -29,9 +29,15 @@ type UsageLedger interface {
 	// YYYY-MM-DD date in the shop's zone). first is true when this is the
 	// conversation's first use of the model.
 	AddUsage(ctx context.Context, conversationID, day string, u llm.Usage, cost float64) (first bool, err error)
-	// UsageOf returns the tokens a conversation used so far and the
-	// tokens used on day by all conversations.
-	UsageOf(ctx context.Context, conversationID, day string) (conversation, today int64, err error)
+	// UsageOf returns the tokens that count against the budgets.
+	UsageOf(ctx context.Context, conversationID, day string) (TokenUse, error)
+}
+
+// TokenUse is the model's use the budgets count, in tokens.
+type TokenUse struct {
+	Conversation int64 // the conversation's, on all days
+	OwnerToday   int64 // its owner's (the shopper's or visitor's), today
+	AllToday     int64 // everyone's, today
 }
 
 // ModelMetrics observes the model's use (bot/llm.Metrics).
@@ -73,6 +79,9 @@ type LLMConfig struct {
 	// negative means no limit.
 	ConversationTokens int64
 	DailyTokens        int64
+	// ShopperDailyTokens is the budget of one shopper (or visitor) per day,
+	// across their conversations; zero means 100,000, negative no limit.
+	ShopperDailyTokens int64
 	// MaxInputRunes: longer shopper input never reaches the model; zero
 	// means 2,000.
 	MaxInputRunes int
@@ -102,6 +111,9 @@ func (c LLMConfig) withDefaults() LLMConfig {
 	}
 	if c.ConversationTokens == 0 {
 		c.ConversationTokens = 60_000
+	}
+	if c.ShopperDailyTokens == 0 {
+		c.ShopperDailyTokens = 100_000
 	}
 	if c.DailyTokens == 0 {
 		c.DailyTokens = 5_000_000

@@ -41,12 +41,13 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 	}
 	day := b.cfg.Now().In(ShopZone).Format(time.DateOnly)
 	if m.usage != nil {
-		conv, today, err := m.usage.UsageOf(ctx, t.ConversationID, day)
+		use, err := m.usage.UsageOf(ctx, t.ConversationID, day)
 		if err != nil {
 			return r, "", fmt.Errorf("read token use: %w", err)
 		}
-		if (m.cfg.ConversationTokens > 0 && conv >= m.cfg.ConversationTokens) || (m.cfg.DailyTokens > 0 && today >= m.cfg.DailyTokens) {
-			log.Info("model budget exhausted; answering without it", "conversation_tokens", conv, "day_tokens", today)
+		if over(use.Conversation, m.cfg.ConversationTokens) || over(use.OwnerToday, m.cfg.ShopperDailyTokens) || over(use.AllToday, m.cfg.DailyTokens) {
+			log.Info("model budget exhausted; answering without it", "conversation_tokens", use.Conversation,
+				"shopper_day_tokens", use.OwnerToday, "day_tokens", use.AllToday)
 			return r, "", errOverBudget
 		}
 	}
@@ -233,6 +234,9 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 	}
 	return r, "", nil
 }
+
+// over reports whether use has reached a budget (none when budget <= 0).
+func over(use, budget int64) bool { return budget > 0 && use >= budget }
 
 // observeReply records a reply's timing, when metrics are on.
 func (m *modelDeps) observeReply(firstText, total time.Duration, fallback bool) {

@@ -473,3 +473,20 @@ func TestRefusedOrderLookupSaysSo(t *testing.T) {
 		t.Errorf("another shopper's order got %q %+v, a missing one %q: want the same", foreign.Text, foreign.Cards, missing.Text)
 	}
 }
+
+func TestShopperDailyBudgetSpansTheirConversations(t *testing.T) {
+	f := newModelFixture(t, func(r *llmtest.Received) llmtest.Reply {
+		return llmtest.Reply{Text: "Within 7 days [1].", Usage: &llm.Usage{PromptTokens: 900, CompletionTokens: 200}}
+	}, bot.LLMConfig{ShopperDailyTokens: 1000})
+	f.ask(t, &lin, "k1", "when will I get my money back?")
+	// A new conversation of the same shopper: the day's budget is spent.
+	second, err := f.store.OpenConversation(context.Background(), "s:"+lin.ID, lin.ID, "", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.conv = second
+	_, reply := f.ask(t, &lin, "k2", "how do I get an invoice?")
+	if n := len(f.model.Requests()); n != 1 || reply.Text != "Request it under My Orders." {
+		t.Fatalf("%d model requests, reply %q: a new conversation escaped the shopper's daily budget", n, reply.Text)
+	}
+}

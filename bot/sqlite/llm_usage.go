@@ -29,22 +29,36 @@ func (s *Store) AddUsage(ctx context.Context, conversationID, day string, u llm.
 		conversationID, day, u.PromptTokens, u.CompletionTokens, cost); err != nil {
 		return false, fmt.Errorf("sqlite: add model use: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO llm_usage_owner_day (owner, day, tokens)
+		VALUES (COALESCE((SELECT owner FROM conversations WHERE id = ?), ''), ?, ?)
+		ON CONFLICT (owner, day) DO UPDATE SET tokens = tokens + excluded.tokens`,
+		conversationID, day, u.Total()); err != nil {
+		return false, fmt.Errorf("sqlite: add model use per owner: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO llm_usage_day (day, tokens, cost) VALUES (?, ?, ?)
+		ON CONFLICT (day) DO UPDATE SET tokens = tokens + excluded.tokens, cost = cost + excluded.cost`,
+		day, u.Total(), cost); err != nil {
+		return false, fmt.Errorf("sqlite: add model use per day: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("sqlite: add model use: commit: %w", err)
 	}
 	return n == 0, nil
 }
 
-// UsageOf returns the tokens a conversation used on all days, and the
-// tokens all conversations used on day.
-func (s *Store) UsageOf(ctx context.Context, conversationID, day string) (conversation, today int64, err error) {
+// UsageOf returns the tokens that count against the budgets: the
+// conversation's on all days, its owner's on day, and everyone's on day.
+func (s *Store) UsageOf(ctx context.Context, conversationID, day string) (bot.TokenUse, error) {
+	var u bot.TokenUse
 	if err := s.read.QueryRowContext(ctx, `SELECT
 		COALESCE((SELECT SUM(prompt_tokens + completion_tokens) FROM llm_usage WHERE conversation_id = ?), 0),
-		COALESCE((SELECT SUM(prompt_tokens + completion_tokens) FROM llm_usage WHERE day = ?), 0)`,
-		conversationID, day).Scan(&conversation, &today); err != nil {
-		return 0, 0, fmt.Errorf("sqlite: model use of %s: %w", conversationID, err)
+		COALESCE((SELECT tokens FROM llm_usage_owner_day
+			WHERE owner = (SELECT owner FROM conversations WHERE id = ?) AND day = ?), 0),
+		COALESCE((SELECT tokens FROM llm_usage_day WHERE day = ?), 0)`,
+		conversationID, conversationID, day, day).Scan(&u.Conversation, &u.OwnerToday, &u.AllToday); err != nil {
+		return u, fmt.Errorf("sqlite: model use of %s: %w", conversationID, err)
 	}
-	return conversation, today, nil
+	return u, nil
 }
 
 // ConversationUsage is one conversation's model use over all days.

@@ -15,12 +15,14 @@ import (
 type llmFlags struct {
 	baseURL, model, shopName *string
 	convBudget, dayBudget    *int64
+	shopperBudget            *int64
 	priceIn, priceOut        *float64
 }
 
 func addLLMFlags(fs *flag.FlagSet, getenv func(string) string) llmFlags {
 	convBudget, _ := strconv.ParseInt(envOr(getenv, "XIAOER_LLM_CONVERSATION_TOKENS", "0"), 10, 64)
 	dayBudget, _ := strconv.ParseInt(envOr(getenv, "XIAOER_LLM_DAILY_TOKENS", "0"), 10, 64)
+	shopperBudget, _ := strconv.ParseInt(envOr(getenv, "XIAOER_LLM_SHOPPER_DAILY_TOKENS", "0"), 10, 64)
 	priceIn, _ := strconv.ParseFloat(envOr(getenv, "XIAOER_LLM_PRICE_INPUT", "0"), 64)
 	priceOut, _ := strconv.ParseFloat(envOr(getenv, "XIAOER_LLM_PRICE_OUTPUT", "0"), 64)
 	return llmFlags{
@@ -32,6 +34,8 @@ func addLLMFlags(fs *flag.FlagSet, getenv func(string) string) llmFlags {
 			"the shop's name, as the model introduces it (env XIAOER_SHOP_NAME)"),
 		convBudget: fs.Int64("llm-conversation-tokens", convBudget,
 			"token budget per conversation; over it, turns are answered without the model; 0: 60000, -1: none (env XIAOER_LLM_CONVERSATION_TOKENS)"),
+		shopperBudget: fs.Int64("llm-shopper-daily-tokens", shopperBudget,
+			"token budget per shopper (or visitor) per day, across their conversations; 0: 100000, -1: none (env XIAOER_LLM_SHOPPER_DAILY_TOKENS)"),
 		dayBudget: fs.Int64("llm-daily-tokens", dayBudget,
 			"token budget per day across all conversations; 0: 5000000, -1: none (env XIAOER_LLM_DAILY_TOKENS)"),
 		priceIn: fs.Float64("llm-price-input", priceIn,
@@ -76,5 +80,6 @@ func (f llmFlags) client(getenv func(string) string, reg prometheus.Registerer, 
 
 // botLLMConfig is the bot's model configuration from the flags.
 func (f llmFlags) botConfig() bot.LLMConfig {
-	return bot.LLMConfig{ShopName: *f.shopName, ConversationTokens: *f.convBudget, DailyTokens: *f.dayBudget}
+	return bot.LLMConfig{ShopName: *f.shopName, ConversationTokens: *f.convBudget, ShopperDailyTokens: *f.shopperBudget,
+		DailyTokens: *f.dayBudget}
 }
