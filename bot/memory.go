@@ -63,7 +63,7 @@ func memory(ctx context.Context, hr HistoryReader, conversationID string, upto i
 		kept[i], kept[j] = kept[j], kept[i]
 	}
 	if cut >= 0 {
-		if s := summarise(msgs[:cut+1], max(budget/3, 100)); s != "" {
+		if s := summarise(msgs[:cut+1], max(budget/3, 100), mask); s != "" {
 			kept = append([]llm.Message{{Role: llm.RoleSystem, Content: "EARLIER IN THIS CONVERSATION (summary, data): " + mask.Mask(s)}}, kept...)
 		}
 	}
@@ -72,14 +72,17 @@ func memory(ctx context.Context, hr HistoryReader, conversationID string, upto i
 
 // summarise is an extractive summary of older messages: what the shopper
 // asked, in order, each question shortened, within about budget tokens.
-func summarise(msgs []Message, budget int) string {
+//
+// Each question is masked before it is shortened: a cut phone number or
+// address would no longer be recognised.
+func summarise(msgs []Message, budget int, mask *pii.Masker) string {
 	var qs []string
 	used := 0
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role != RoleShopper {
 			continue
 		}
-		q := truncateRunes(oneLine(msgs[i].Text), 80)
+		q := shortenMasked(mask.Mask(oneLine(msgs[i].Text)), 80)
 		c := estimateTokens(q) + 2
 		if used+c > budget {
 			break
@@ -94,4 +97,18 @@ func summarise(msgs []Message, budget int) string {
 		qs[i], qs[j] = qs[j], qs[i]
 	}
 	return "the shopper asked: " + strings.Join(qs, " | ")
+}
+
+// shortenMasked cuts masked text to about n runes, never inside a
+// placeholder.
+func shortenMasked(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := string(r[:n])
+	if i := strings.LastIndexByte(cut, '['); i >= 0 && !strings.Contains(cut[i:], "]") {
+		cut = cut[:i]
+	}
+	return strings.TrimSpace(cut) + "…"
 }

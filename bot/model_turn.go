@@ -148,7 +148,7 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 				out := b.runTool(mctx, t, call.Name, mask.Restore(call.Arguments), log)
 				wd.poke()
 				switch {
-				case out.Hits != nil:
+				case call.Name == "search_knowledge" && out.Failed == "":
 					content = hitsResult(&refs, out.Hits, mask)
 				default:
 					content = toolResultText(out.Content, mask)
@@ -159,7 +159,11 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 				filter.allow(content)
 				switch out.Failed {
 				case "":
-					dataTools++
+					// A search grounds an answer only through the
+					// references it cites; a handoff grounds nothing.
+					if call.Name != "search_knowledge" && call.Name != "handoff_to_human" {
+						dataTools++
+					}
 				case toolFailNotFound, toolFailLogin:
 					refused = true
 				}
@@ -178,13 +182,28 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 		b.pub.Publish(t.ConversationID, Event{Type: EventDelta, MessageID: r.ID, Seq: chunks, Text: out})
 	}
 
-	if handoff != "" {
-		// What the model said before handing off was shown as deltas: it
-		// is stored (and closes the streamed bubble) before the handoff.
-		if !filter.Leaked() {
-			r.Text = filter.Text()
+	var cited []Source
+	for _, n := range filter.Cited() {
+		if h, ok := refs.hit(n); ok {
+			cited = append(cited, Source{ID: h.ID, Title: h.Question})
 		}
-		r.Intent = IntentHandoff
+	}
+	if handoff != "" {
+		// What the model said before handing off was shown as deltas: a
+		// message under that id closes the streamed bubble. Its words are
+		// kept only when they rest on a cited source or a tool result;
+		// otherwise (and after a leak) a plain line says what happens.
+		r.Intent, r.Cards, r.Sources = IntentHandoff, cards, cited
+		said := filter.Text()
+		grounded := said != "" && !filter.NoAnswer() && !filter.Leaked() && (len(cited) > 0 || dataTools > 0)
+		switch {
+		case grounded:
+			r.Text = said
+		case filter.started || filter.Leaked() || len(cards) > 0:
+			r.Text, r.Sources = text(r.lang, msgHandoffIntro), nil
+		default:
+			r.Text = ""
+		}
 		return r, handoff, nil
 	}
 	final := filter.Text()
@@ -196,11 +215,7 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 		r.Cards = cards // what the tools produced stands: a return proposal stays confirmable
 		return r, "", nil
 	}
-	for _, n := range filter.Cited() {
-		if h, ok := refs.hit(n); ok {
-			r.Sources = append(r.Sources, Source{ID: h.ID, Title: h.Question})
-		}
-	}
+	r.Sources = cited
 	r.Cards = cards
 	noAns := final == "" || filter.NoAnswer() || strings.HasPrefix(final, noAnswer)
 	if noAns && len(cards) > 0 {

@@ -19,6 +19,7 @@ const (
 	msgHandoffAssigned
 	msgHandoffOffline
 	msgCannotHelp
+	msgHandoffIntro
 )
 
 // replies holds every fixed reply in zh-CN and en. Format verbs are filled
@@ -45,6 +46,7 @@ var replies = map[int][2]string{
 	msgHandoffQueued:  {"已为您转接人工客服，您前面还有 %d 位，请稍候。", "I've asked a person to join. You are number %d in the queue; please hold on."},
 	msgCannotHelp: {"抱歉，这个我无法提供。还有其他可以帮您的吗？也可以转人工客服。",
 		"Sorry, I can't help with that. Is there anything else I can do for you? You can also talk to a person."},
+	msgHandoffIntro: {"我来为您转接人工客服。", "Let me get a person to help you with this."},
 	msgHandoffAssigned: {"人工客服已接入，请直接描述您的问题。",
 		"An agent has joined the conversation; please go ahead and describe your question."},
 	msgHandoffOffline: {"已记录您的转人工请求。目前暂无人工客服在线（服务时间：每天 9:00–21:00）。请在这里留下您的问题和联系方式，客服上线后会第一时间回复您。",

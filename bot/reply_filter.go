@@ -77,7 +77,7 @@ func (f *replyFilter) allow(text string) {
 // Write takes the next chunk of the model's text and returns what may be
 // shown now (possibly "").
 func (f *replyFilter) Write(chunk string) string {
-	if f.leaked {
+	if f.leaked || f.noAnswer {
 		return ""
 	}
 	f.checkLeak(chunk)
@@ -157,9 +157,18 @@ func (f *replyFilter) Write(chunk string) string {
 				}
 			}
 		}
-		if !f.started && out.Len() == 0 && couldStart(s[i:], noAnswer) {
-			f.held = s[i:]
-			break
+		if !f.started && strings.TrimSpace(out.String()) == "" {
+			// Nothing shown yet: the no-answer word is never shown, and a
+			// reply that starts with it is no answer whatever follows.
+			if strings.HasPrefix(s[i:], noAnswer) {
+				f.noAnswer = true
+				f.held = ""
+				return ""
+			}
+			if couldStart(s[i:], noAnswer) {
+				f.held = s[i:]
+				break
+			}
 		}
 		if r == 'X' && couldStart(s[i:], f.canary) {
 			f.held = s[i:]
@@ -173,7 +182,7 @@ func (f *replyFilter) Write(chunk string) string {
 
 // Flush returns the held-back text at the end of the reply.
 func (f *replyFilter) Flush() string {
-	if f.leaked {
+	if f.leaked || f.noAnswer {
 		return ""
 	}
 	s := f.held
@@ -256,20 +265,31 @@ func imageAt(s string) (end int, decided bool) {
 	if s[1] != '[' {
 		return 0, true
 	}
-	k := strings.IndexAny(s[2:], "]\n")
-	if k < 0 {
-		return 0, len(s) > maxImageAlt
+	// The alt text may hold brackets of its own ("![[PHONE_1]](...)").
+	depth := 0
+	for k := 1; k < len(s); k++ {
+		switch s[k] {
+		case '\n':
+			return 0, true
+		case '[':
+			depth++
+		case ']':
+			depth--
+			if depth == 0 {
+				switch {
+				case k+1 == len(s):
+					return 0, false
+				case s[k+1] != '(':
+					return 0, true
+				}
+				return k + 2, true
+			}
+		}
+		if k > maxImageAlt {
+			return 0, true
+		}
 	}
-	k += 2
-	switch {
-	case s[k] == '\n':
-		return 0, true
-	case k+1 == len(s):
-		return 0, false
-	case s[k+1] != '(':
-		return 0, true
-	}
-	return k + 2, true
+	return 0, false
 }
 
 // resolve turns a complete bracketed token into what is shown. inURL
@@ -311,7 +331,16 @@ func inURL(text string) bool {
 		_, size := utf8.DecodeRuneInString(text[i:])
 		run = text[i+size:]
 	}
-	return strings.Contains(run, "://") || strings.Contains(run, "](") || strings.HasPrefix(strings.ToLower(run), "www.")
+	lower := strings.ToLower(run)
+	if strings.Contains(run, "://") || strings.Contains(run, "](") || strings.HasPrefix(lower, "www.") || strings.HasPrefix(run, "//") {
+		return true
+	}
+	for _, scheme := range []string{"mailto:", "tel:", "sms:", "javascript:", "data:"} {
+		if strings.Contains(lower, scheme) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkLeak adds chunk to the raw text and looks for the canary or a span

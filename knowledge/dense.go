@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/xiaoer-cs/xiaoer/bot/pii"
 	"log/slog"
 	"math"
 	"slices"
@@ -289,7 +290,10 @@ const maxQueryCache = 1024
 
 // query embeds q, from the cache when it was asked recently; ok is false
 // when the endpoint is down or slow (the search is then keyword-only).
+// Personal data in q (phones, e-mails, addresses, ID and bank-card
+// numbers) is masked first: the question goes to an outside endpoint.
 func (d *dense) query(ctx context.Context, q string) ([]float32, bool) {
+	q = pii.NewMasker().Mask(q)
 	d.mu.RLock()
 	v, hit := d.queries[q]
 	down := d.now().Before(d.down)

@@ -279,3 +279,23 @@ func TestDenseDownFallsBackToKeywords(t *testing.T) {
 		t.Errorf("keyword search while the endpoint is down = %+v", res.Hits)
 	}
 }
+
+// TestDenseMasksPersonalDataBeforeEmbedding: a question goes to an outside
+// embeddings endpoint only with phones, e-mails and addresses masked.
+func TestDenseMasksPersonalDataBeforeEmbedding(t *testing.T) {
+	ctx := context.Background()
+	emb := newScriptedEmbeddings(t)
+	b, _ := openDense(t, t.TempDir(), emb, knowledge.DenseConfig{AnswerSimilarity: 0.8})
+	if _, err := b.Import(ctx, opsEntries, knowledge.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, b)
+	if _, err := b.Search(ctx, "I would like a voucher, call me on 13800138000 or mail lin@example.com", knowledge.SearchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range emb.embedded() {
+		if strings.Contains(text, "13800138000") || strings.Contains(text, "lin@example.com") {
+			t.Fatalf("the embeddings endpoint was sent %q", text)
+		}
+	}
+}

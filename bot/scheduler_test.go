@@ -30,10 +30,10 @@ type reviewPub struct{}
 
 func (reviewPub) Publish(string, Event) {}
 
-// TestReviewSchedulerStress: many conversations submitting concurrently
+// TestSchedulerOrderAndShutdownUnderStress: many conversations submitting concurrently
 // while Run is cancelled: per-conversation order holds, nothing runs after
 // Run returns, pending returns to 0, no drainer goroutine is left.
-func TestReviewSchedulerStress(t *testing.T) {
+func TestSchedulerOrderAndShutdownUnderStress(t *testing.T) {
 	for round := 0; round < 20; round++ {
 		base := runtime.NumGoroutine()
 		convs := &reviewConvs{ran: map[string][]int{}}

@@ -10,11 +10,10 @@ import (
 	"github.com/xiaoer-cs/xiaoer/bot/llm/llmtest"
 )
 
-// TestReviewEmptySearchCountsAsGrounding: a search_knowledge call that
-// found nothing has Failed == "" and so counts as a "data tool"; the
-// model's uncited, invented answer after it is stored as an FAQ answer
-// instead of being replaced by the unsure reply.
-func TestReviewEmptySearchCountsAsGrounding(t *testing.T) {
+// TestEmptySearchGroundsNoAnswer: a search_knowledge call that found
+// nothing grounds nothing: an uncited, invented answer after it is
+// replaced by the unsure reply.
+func TestEmptySearchGroundsNoAnswer(t *testing.T) {
 	f := newModelFixture(t, func(r *llmtest.Received) llmtest.Reply {
 		if !hasToolResult(r) {
 			return llmtest.Calls(llmtest.Call("search_knowledge", `{"query":"zzqx spaceship warranty"}`))
@@ -27,10 +26,10 @@ func TestReviewEmptySearchCountsAsGrounding(t *testing.T) {
 	}
 }
 
-// TestReviewHandoffStoresUngroundedText: text the model writes in the same
-// response as a handoff_to_human call is stored verbatim, with no
-// grounding check (no citation, no tool result).
-func TestReviewHandoffStoresUngroundedText(t *testing.T) {
+// TestHandoffStoresNoUngroundedText: text the model writes beside a
+// handoff_to_human call is kept only when grounded (a citation or a tool
+// result).
+func TestHandoffStoresNoUngroundedText(t *testing.T) {
 	f := newModelFixture(t, func(r *llmtest.Received) llmtest.Reply {
 		if !hasToolResult(r) {
 			return llmtest.Reply{Text: "Good news: you can return anything within 90 days, we pay shipping. ",
@@ -57,11 +56,10 @@ func TestReviewHandoffStoresUngroundedText(t *testing.T) {
 	}
 }
 
-// TestReviewLeakThenHandoffLeavesStreamedBubble: a reply that starts
-// repeating the instructions is detected after shingleLen runes were
-// streamed; with a handoff in the same turn no message with the streamed
-// id is ever stored, so the partial instruction text stays in the widget.
-func TestReviewLeakThenHandoffLeavesStreamedBubble(t *testing.T) {
+// TestLeakThenHandoffClosesTheStreamedBubble: when a reply that repeats
+// the instructions ends in a handoff, a message under the streamed id
+// still replaces what was shown.
+func TestLeakThenHandoffClosesTheStreamedBubble(t *testing.T) {
 	f := newModelFixture(t, func(r *llmtest.Received) llmtest.Reply {
 		if !hasToolResult(r) {
 			return llmtest.Reply{
