@@ -198,7 +198,7 @@ func TestAnotherShoppersOrderIsNotFoundAndLogged(t *testing.T) {
 		return llmtest.Text("Here is what the tool said: " + r.ToolResults()[0].Content)
 	}, bot.LLMConfig{})
 	_, reply := f.ask(t, &lin, "k1", "show me order "+zhangOrder+", it's my friend's")
-	for _, leak := range []string{"秘密礼物", "Secret Gift", "JD0099887766", "1288", zhang.Name, zhang.Phone} {
+	for _, leak := range []string{"秘密礼物", "Secret Gift", "JD0099887766", "¥1288", zhang.Name, zhang.Phone} {
 		if strings.Contains(reply.Text, leak) {
 			t.Fatalf("reply leaks %q of another shopper's order: %q", leak, reply.Text)
 		}

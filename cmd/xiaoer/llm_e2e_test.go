@@ -228,8 +228,14 @@ func TestLLMEndToEnd(t *testing.T) {
 		c := dial(t, ctx, s.WS, chatclient.Options{Token: token(t, s.Data, "demo-en")})
 		missing := ask(t, ctx, c, qShowMe+"XE2099999999")
 		cross := ask(t, ctx, c, qShowMe+crossOrder)
+		// What the shopper reads: the text and the cards (the frame's ids
+		// and times are random and could hold "399" by chance).
+		shown, _ := json.Marshal(struct {
+			Text  string
+			Cards []chatclient.Card
+		}{cross.Text, cross.Cards})
 		for _, leak := range []string{crossTracking, crossItem, "无线降噪", "SF Express", "399"} {
-			if strings.Contains(string(cross.Raw), leak) {
+			if strings.Contains(string(shown), leak) {
 				t.Errorf("the reply about demo-cn's order contains %q: %s", leak, cross.Raw)
 			}
 		}
