@@ -55,9 +55,32 @@ type GapRecorder interface {
 	RecordGap(ctx context.Context, ev knowledge.GapEvent) error
 }
 
-// Handoff asks for a person to take a conversation over.
+// Handoff asks for a person to take a conversation over, and says where a
+// conversation stands with the people (package handoff implements it).
 type Handoff interface {
-	Request(ctx context.Context, conversationID, trigger string) (HandoffStatus, error)
+	// Request asks for a person; the status says what the shopper is told.
+	Request(ctx context.Context, req HandoffRequest) (HandoffStatus, error)
+	// Status is where the conversation stands now; Status "" means it is
+	// with the bot. While a case is queued or assigned the bot stays silent.
+	Status(ctx context.Context, conversationID string) (HandoffStatus, error)
+	// LeaveMessage turns a message the shopper left while nobody was there
+	// into a ticket that agents see first when they come online.
+	LeaveMessage(ctx context.Context, conversationID string, m LeftMessage) (HandoffStatus, error)
+}
+
+// HandoffRequest is a request for a person on a conversation.
+type HandoffRequest struct {
+	ConversationID string
+	Trigger        string   // what asked: TriggerButton, TriggerWords, TriggerUpset...
+	Shopper        *Shopper // nil for a visitor
+	Lang           string   // the conversation's language
+}
+
+// LeftMessage is what a shopper leaves when no agent is there.
+type LeftMessage struct {
+	Text       string
+	ContactVia string // chat | email | phone
+	Contact    string // the address or number, for email and phone
 }
 
 // Publisher delivers events to everyone watching a conversation. It must not
@@ -68,8 +91,17 @@ type Publisher interface {
 
 // HandoffStatus is where a conversation stands with the human agents.
 type HandoffStatus struct {
-	Status   string `json:"status"` // queued | assigned | closed | offline
-	Position int    `json:"position,omitempty"`
+	// Status is queued, assigned, ticket, closed, offline (nobody can take
+	// it now: leave a message), or "" (with the bot).
+	Status   string `json:"status"`
+	Position int    `json:"position,omitempty"` // 1-based place in the queue
+	// ETASeconds is the estimated wait while queued.
+	ETASeconds int `json:"eta_seconds,omitempty"`
+	// Agent is the display name of the agent the conversation is with.
+	Agent string `json:"agent,omitempty"`
+	// Text is what the shopper is told, in the conversation's language;
+	// the bot stores it as a system message before the handoff frame.
+	Text string `json:"-"`
 }
 
 // Event types published to a conversation.
@@ -117,6 +149,9 @@ type Turn struct {
 	Rating *Rating
 	// Return, when set, is the shopper's Confirm or Cancel on a return card.
 	Return *ReturnAction
+	// Leave, when set, is a message left for the agents while nobody was
+	// there (after an "offline" handoff): it becomes a ticket.
+	Leave *LeftMessage
 }
 
 // Feedback is a shopper's vote on whether a bot message helped.
@@ -406,7 +441,7 @@ func (b *Bot) send(ctx context.Context, conversationID string, m Message) error 
 // requestHandoff asks for a person and tells the shopper what happens next.
 // The shopper's last knowledge question counts as a gap: it ended in a handoff.
 func (b *Bot) requestHandoff(ctx context.Context, t Turn, lang, trigger, replyTo string, log *slog.Logger) error {
-	st, err := b.handoff.Request(ctx, t.ConversationID, trigger)
+	st, err := b.handoff.Request(ctx, HandoffRequest{ConversationID: t.ConversationID, Trigger: trigger, Shopper: t.Shopper, Lang: lang})
 	if err != nil {
 		return fmt.Errorf("request handoff: %w", err)
 	}
@@ -416,13 +451,8 @@ func (b *Bot) requestHandoff(ctx context.Context, t Turn, lang, trigger, replyTo
 		log.Warn("find the question before a handoff", "err", err)
 	}
 	b.log.Info("handoff requested", "conversation", t.ConversationID, "trigger", trigger, "status", st.Status)
-	msg := Message{Role: RoleSystem, ReplyTo: replyTo, Intent: IntentHandoff}
-	switch st.Status {
-	case "queued":
-		msg.Text = fmt.Sprintf(text(lang, msgHandoffQueued), st.Position)
-	case "assigned":
-		msg.Text = text(lang, msgHandoffAssigned)
-	default:
+	msg := Message{Role: RoleSystem, ReplyTo: replyTo, Intent: IntentHandoff, Text: st.Text}
+	if msg.Text == "" {
 		msg.Text = text(lang, msgHandoffOffline)
 	}
 	if err := b.send(ctx, t.ConversationID, msg); err != nil {

@@ -65,7 +65,7 @@ func newFixture(t testing.TB) *fixture {
 	pub := &checkingPublisher{t: t, store: store, got: make(chan bot.Event, 100)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	b := bot.New(bot.Config{Workers: 2}, bot.Deps{Conversations: store, Orders: store, Knowledge: kb, Gaps: kb,
-		Handoff: handoff.NewDesk(store), Publish: pub}, log)
+		Handoff: handoff.NewDesk(handoff.Config{}, handoff.Deps{Store: store, Publish: pub}, slog.New(slog.DiscardHandler)), Publish: pub}, log)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { b.Run(runCtx); close(done) }()

@@ -85,7 +85,7 @@ func newModelFixture(t testing.TB, script llmtest.Script, cfg bot.LLMConfig, opt
 	}
 	pub := &checkingPublisher{t: t, store: store, got: make(chan bot.Event, 1000)}
 	deps := bot.Deps{Conversations: store, Orders: store, Knowledge: kb, Gaps: kb,
-		Handoff: handoff.NewDesk(store), Publish: pub, Model: client, Usage: store}
+		Handoff: handoff.NewDesk(handoff.Config{}, handoff.Deps{Store: store, Publish: pub}, slog.New(slog.DiscardHandler)), Publish: pub, Model: client, Usage: store}
 	for _, o := range opts {
 		o(&deps)
 	}

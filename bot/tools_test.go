@@ -144,7 +144,7 @@ func newToolsFixture(t *testing.T) *toolsFixture {
 	logs := &syncBuffer{}
 	pub := &checkingPublisher{t: t, store: store, got: make(chan bot.Event, 100)}
 	b := bot.New(bot.Config{Workers: 2, Now: clock.Now}, bot.Deps{Conversations: store, Orders: store, Knowledge: kb,
-		Handoff: handoff.NewDesk(store), Publish: pub, Returns: store}, slog.New(slog.NewTextHandler(logs, nil)))
+		Handoff: handoff.NewDesk(handoff.Config{}, handoff.Deps{Store: store, Publish: pub}, slog.New(slog.DiscardHandler)), Publish: pub, Returns: store}, slog.New(slog.NewTextHandler(logs, nil)))
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	// The bot's workers are owned by this test and exit at cleanup.

@@ -140,18 +140,20 @@ type Conversation struct {
 
 // Message is one stored message of a conversation, as protocol v1 sends it.
 type Message struct {
-	ID             string    `json:"id"`
-	ConversationID string    `json:"-"`
-	Seq            int64     `json:"seq"`
-	Role           string    `json:"role"`
-	Text           string    `json:"text"`
-	ClientID       string    `json:"client_id,omitempty"`
-	ReplyTo        string    `json:"reply_to,omitempty"`
-	Sources        []Source  `json:"sources,omitempty"`
-	Cards          []Card    `json:"cards,omitempty"`
-	Suggestions    []string  `json:"suggestions,omitempty"`
-	Intent         string    `json:"intent,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
+	ID             string   `json:"id"`
+	ConversationID string   `json:"-"`
+	Seq            int64    `json:"seq"`
+	Role           string   `json:"role"`
+	Text           string   `json:"text"`
+	ClientID       string   `json:"client_id,omitempty"`
+	ReplyTo        string   `json:"reply_to,omitempty"`
+	Sources        []Source `json:"sources,omitempty"`
+	Cards          []Card   `json:"cards,omitempty"`
+	Suggestions    []string `json:"suggestions,omitempty"`
+	Intent         string   `json:"intent,omitempty"`
+	// AgentName is the display name of the agent who wrote a RoleAgent message.
+	AgentName string    `json:"agent_name,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Source is a knowledge entry a reply was drawn from.

@@ -1,40 +1,150 @@
-// Package handoff moves conversations from the bot to human agents.
+// Package handoff moves conversations from the bot to human agents and back:
+// the cases (one per request for a person), the queue ordered by priority,
+// routing by language and free capacity, agents' presence, service hours,
+// tickets left while nobody was there, notes, canned replies, reply
+// suggestions and the summary an agent reads first.
 //
-// This first version records every request for a person on the
-// conversation and tells the shopper that no agent is online: the agent
-// console, the queue and routing come with the handoff issue, behind the
-// same Request method.
+// The Desk is the whole API: the bot calls Request, Status and
+// LeaveMessage; the web layer calls the console methods on behalf of a
+// signed-in Staff member and checks nothing itself, because every console
+// method checks access. Storage sits behind Store; delivery to shoppers
+// goes through bot.Publisher and to consoles through Notifier.
 package handoff
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/xiaoer-cs/xiaoer/bot"
+	"github.com/xiaoer-cs/xiaoer/bot/pii"
 )
 
-// Recorder stores a handoff request on a conversation.
-type Recorder interface {
-	RecordHandoff(ctx context.Context, conversationID, trigger string) error
+// Routing modes.
+const (
+	// RoutingAuto gives the top queued conversation to the least-loaded
+	// online agent who speaks its language and has room; agents may also
+	// claim from the queue.
+	RoutingAuto = "auto"
+	// RoutingClaim leaves the queue to agents, who claim what they take.
+	RoutingClaim = "claim"
+)
+
+// Config configures a Desk. Zero values mean the documented defaults.
+type Config struct {
+	// Routing is RoutingAuto (the default) or RoutingClaim.
+	Routing string
+	// Hours are the service hours; nil means always open (then only
+	// agents' presence decides).
+	Hours *Hours
+	// DirectTiers are member tiers whose shoppers skip the bot: their first
+	// message goes to a person (trigger "tier").
+	DirectTiers []string
+	// TierPriority adds to a case's priority by the shopper's tier; nil
+	// means DefaultTierPriority.
+	TierPriority map[string]int
+	// MaxChats is an agent's default capacity; zero means 5.
+	MaxChats int
+	// HandleTime is the assumed time an agent spends on a conversation,
+	// for wait estimates, until closed cases give a measured one; zero
+	// means 4 minutes.
+	HandleTime time.Duration
+	// Tick is how often the queue is re-ranked (waiting time raises
+	// priority), estimates refreshed and idle agents given work; zero means 15 s.
+	Tick time.Duration
+	// Now returns the current time; zero means time.Now.
+	Now func() time.Time
 }
 
-// Desk takes requests for a person.
+// Store is the storage the desk needs; package bot/sqlite implements it.
+type Store interface {
+	// OpenCase creates a case for the conversation unless one is open
+	// (queued, assigned or ticket), which it returns with created false.
+	OpenCase(ctx context.Context, c Case) (stored Case, created bool, err error)
+	// OpenCaseOf returns the conversation's open case, or ErrNotFound.
+	OpenCaseOf(ctx context.Context, conversationID string) (Case, error)
+	// LastCaseOf returns the conversation's latest case, open or closed, or ErrNotFound.
+	LastCaseOf(ctx context.Context, conversationID string) (Case, error)
+	// Cases returns the open cases with one of the statuses.
+	Cases(ctx context.Context, statuses ...string) ([]Case, error)
+	// UpdateCase changes a case if its status and agent are still from and
+	// fromAgent, atomically; otherwise ErrTaken.
+	UpdateCase(ctx context.Context, id int64, from string, fromAgent int64, to Case) error
+	// SetSummary stores a case's summary.
+	SetSummary(ctx context.Context, id int64, s Summary) error
+	// HandleTimes returns how long the last n closed cases were with an agent.
+	HandleTimes(ctx context.Context, n int) ([]time.Duration, error)
+
+	AddNote(ctx context.Context, n Note) (Note, error)
+	Notes(ctx context.Context, conversationID string) ([]Note, error)
+
+	// Agents returns the enabled staff who may answer conversations.
+	Agents(ctx context.Context) ([]Agent, error)
+	SetAgentSettings(ctx context.Context, id int64, langs []string, maxChats int) error
+
+	CannedList(ctx context.Context) ([]Canned, error)
+	PutCanned(ctx context.Context, c Canned) (Canned, error)
+	DeleteCanned(ctx context.Context, id int64) error
+
+	// Audit appends a row to the append-only audit log.
+	Audit(ctx context.Context, e AuditEntry) error
+
+	Conversation(ctx context.Context, id string) (bot.Conversation, error)
+	AppendMessage(ctx context.Context, m bot.Message) (bot.Message, bool, error)
+	MessagesAfter(ctx context.Context, conversationID string, after int64, limit int) ([]bot.Message, error)
+	Shopper(ctx context.Context, id string) (bot.Shopper, error)
+	RecentOrders(ctx context.Context, shopperID string, limit int) ([]bot.Order, error)
+}
+
+// AuditEntry is one row of the audit log: who saw which personal data.
+type AuditEntry struct {
+	Actor          string // username
+	Role           string
+	Action         string // "reveal"
+	ShopperID      string
+	Fields         []string
+	ConversationID string
+	IP             string
+	At             time.Time
+}
+
+// Summarizer writes the short summary an agent reads first; a bot with a
+// model implements it. Nil keeps the extractive summary only.
+type Summarizer interface {
+	SummarizeForAgent(ctx context.Context, conversationID, lang string) (string, error)
+}
+
+// Drafter drafts a reply for an agent from the conversation and knowledge
+// entries; a bot with a model implements it.
+type Drafter interface {
+	DraftReply(ctx context.Context, conversationID, lang string, entries []Suggestion) (string, error)
+}
+
+// Searcher finds knowledge entries for reply suggestions.
+type Searcher = bot.Retriever
+
+// Deps are the services the desk calls.
+type Deps struct {
+	Store     Store
+	Publish   bot.Publisher // to the shopper's sockets (and agents watching)
+	Notify    Notifier      // to consoles; nil notifies nobody
+	Knowledge Searcher      // for reply suggestions; nil suggests nothing
+	// Summarizer and Drafter are nil without a model.
+	Summarizer Summarizer
+	Drafter    Drafter
+}
+
+// Desk is the handoff desk. Create it with NewDesk and run it with Run.
 type Desk struct {
-	rec Recorder
-}
+	cfg  Config
+	deps Deps
+	log  *slog.Logger
+	mask *pii.Masker
 
-var _ bot.Handoff = (*Desk)(nil)
-
-// NewDesk returns a Desk that records requests in rec.
-func NewDesk(rec Recorder) *Desk { return &Desk{rec: rec} }
-
-// Request records that the conversation asked for a person, with the
-// trigger that asked, and returns where it stands. With no agent console
-// yet, no agent is ever online: the status is "offline", and the shopper is
-// asked to leave a message.
-func (d *Desk) Request(ctx context.Context, conversationID, trigger string) (bot.HandoffStatus, error) {
-	if err := d.rec.RecordHandoff(ctx, conversationID, trigger); err != nil {
-		return bot.HandoffStatus{}, fmt.Errorf("handoff: record request: %w", err)
-	}
-	return bot.HandoffStatus{Status: "offline"}, nil
+	mu       sync.Mutex
+	presence map[int64]Presence // chosen by the agent; default Online when connected
+	conns    map[int64]int      // open consoles per agent
+	lastGot  map[int64]time.Time
+	kick     chan struct{} // wakes Run to route now
 }

@@ -111,7 +111,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	hub := web.NewHub()
 	botCfg := bot.Config{}
 	botDeps := bot.Deps{Conversations: d.store, Orders: d.store, Knowledge: d.kb, Gaps: d.kb,
-		Handoff: handoff.NewDesk(d.store), Publish: hub, Returns: d.store}
+		Handoff: handoff.NewDesk(handoff.Config{}, handoff.Deps{Store: d.store, Publish: hub}, log), Publish: hub, Returns: d.store}
 	if model != nil {
 		// Turns wait on the model most of the time: many may run at once.
 		botCfg.Workers = 256
