@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xiaoer-cs/xiaoer/bot"
+	"github.com/xiaoer-cs/xiaoer/handoff"
 	"github.com/xiaoer-cs/xiaoer/knowledge"
 	"github.com/xiaoer-cs/xiaoer/web/auth"
 	"github.com/xiaoer-cs/xiaoer/web/shoptoken"
@@ -46,6 +47,9 @@ type Config struct {
 	// DemoShoppers so the demo page can chat as them. Never set it in production.
 	Demo         bool
 	DemoShoppers []string
+	// Prechat asks shoppers to choose the assistant or a person before
+	// their first message (hello.prechat).
+	Prechat bool
 	// DemoTokenTTL is the lifetime of demo tokens; zero means 24 h.
 	DemoTokenTTL time.Duration
 }
@@ -105,6 +109,9 @@ type Deps struct {
 	Tokens   *shoptoken.Signer
 	// Auth signs staff in (web/auth); nil serves no staff routes.
 	Auth *auth.Service
+	// Desk is the handoff desk: the console API and /ws/agent, and the
+	// shopper socket's handoff state; nil serves no console.
+	Desk *handoff.Desk
 	// Admin is the knowledge base the admin API edits; nil (or a nil Auth)
 	// serves no admin API.
 	Admin *knowledge.Base
