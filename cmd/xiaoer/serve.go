@@ -96,7 +96,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	staff, err := auth.New(auth.Config{BcryptCost: cost, BehindTLS: *behindTLS}, d.store, d.store, log.With("component", "auth"))
+	// A staff session's end closes its console sockets. The web server is
+	// made later, but before anything serves, so before any session can end.
+	var endSession func(sessionID int64)
+	onSessionEnd := func(e auth.SessionEnd) {
+		if endSession != nil {
+			endSession(e.SessionID)
+		}
+	}
+	staff, err := auth.New(auth.Config{BcryptCost: cost, BehindTLS: *behindTLS, OnSessionEnd: onSessionEnd}, d.store, d.store, log.With("component", "auth"))
 	if err != nil {
 		return err
 	}
@@ -111,7 +119,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	hub := web.NewHub()
 	botCfg := bot.Config{}
 	botDeps := bot.Deps{Conversations: d.store, Orders: d.store, Knowledge: d.kb, Gaps: d.kb,
-		Handoff: handoff.NewDesk(handoff.Config{}, handoff.Deps{Store: d.store, Publish: hub}, log), Publish: hub, Returns: d.store}
+		Handoff: handoff.NewDesk(handoff.Config{}, handoff.Deps{Store: d.store, Publish: hub, Notify: hub}, log), Publish: hub, Returns: d.store}
 	if model != nil {
 		// Turns wait on the model most of the time: many may run at once.
 		botCfg.Workers = 256
@@ -141,6 +149,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		},
 	}, log.With("component", "web"))
+	endSession = srv.EndSession
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
