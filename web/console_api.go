@@ -96,8 +96,19 @@ func clientIP(r *http.Request) string {
 
 // boardJSON and viewJSON send every list as an array, never null.
 func boardJSON(b handoff.Board) handoff.Board {
-	b.Tickets, b.Queue, b.Mine, b.Agents = nonNilSlice(b.Tickets), nonNilSlice(b.Queue), nonNilSlice(b.Mine), nonNilSlice(b.Agents)
+	b.Tickets, b.Queue, b.Mine = nonNilSlice(b.Tickets), nonNilSlice(b.Queue), nonNilSlice(b.Mine)
+	b.Me = agentJSON(b.Me)
+	agents := make([]handoff.Agent, 0, len(b.Agents))
+	for _, a := range b.Agents {
+		agents = append(agents, agentJSON(a))
+	}
+	b.Agents = agents
 	return b
+}
+
+func agentJSON(a handoff.Agent) handoff.Agent {
+	a.Langs = nonNilSlice(a.Langs)
+	return a
 }
 
 type viewJSON struct {
@@ -384,7 +395,6 @@ func handleConsoleSetAgent(desk *handoff.Desk, log *slog.Logger) http.Handler {
 			writeDeskError(w, r, log, err)
 			return
 		}
-		a.Langs = nonNilSlice(a.Langs)
-		writeJSON(w, http.StatusOK, map[string]any{"agent": a})
+		writeJSON(w, http.StatusOK, map[string]any{"agent": agentJSON(a)})
 	})
 }

@@ -135,7 +135,7 @@ func (a *agentSocket) run(ctx context.Context) {
 	for _, cs := range board.Mine {
 		a.assign(cs.ConversationID)
 	}
-	if !c.replay(outFrame{data: encode(agentHelloFrame{Type: "hello", Agent: board.Me})}) {
+	if !c.replay(outFrame{data: encode(agentHelloFrame{Type: "hello", Agent: agentJSON(board.Me)})}) {
 		return
 	}
 	c.goLive()
