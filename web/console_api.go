@@ -21,19 +21,21 @@ import (
 const maxConsoleBody = 64 << 10
 
 // staffOf is the signed-in staff member as the desk knows them: shoppers
-// see the display name (else the username) on agent messages.
-func staffOf(u auth.User) handoff.Staff {
+// see the display name (else the username) on agent messages; the audit
+// log records the username, role and address.
+func staffOf(u auth.User, ip string) handoff.Staff {
 	name := strings.TrimSpace(u.DisplayName)
 	if name == "" {
 		name = u.Username
 	}
-	return handoff.Staff{ID: u.ID, Name: name, Admin: u.Role == auth.RoleAdmin}
+	return handoff.Staff{ID: u.ID, Name: name, Admin: u.Role == auth.RoleAdmin,
+		Username: u.Username, Role: string(u.Role), IP: ip}
 }
 
 // staffFrom returns the staff member of a request that passed auth.Require.
 func staffFrom(r *http.Request) handoff.Staff {
 	u, _ := auth.UserFrom(r.Context())
-	return staffOf(u)
+	return staffOf(u, clientIP(r))
 }
 
 // deskError maps a desk error to an HTTP status, a stable code and a
@@ -47,6 +49,8 @@ func deskError(err error) (status int, code, msg string, ok bool) {
 		return http.StatusConflict, "taken", "someone else took it first", true
 	case errors.Is(err, handoff.ErrNotYours):
 		return http.StatusConflict, "not_yours", "this conversation is not assigned to you", true
+	case errors.Is(err, handoff.ErrShortcutTaken):
+		return http.StatusConflict, "shortcut_taken", "another canned reply has this shortcut and language", true
 	case errors.Is(err, handoff.ErrNoAgent):
 		return http.StatusConflict, "no_agent", "that agent cannot take it now", true
 	case errors.Is(err, handoff.ErrInvalid):

@@ -28,8 +28,6 @@ type consoleEnv struct {
 	desk  *handoff.Desk
 	staff *auth.Service
 	users map[string]auth.User
-	// deskReady is false while bot/sqlite does not implement handoff.Store.
-	deskReady bool
 }
 
 func newConsoleEnv(t *testing.T, cfg Config) *consoleEnv {
@@ -64,10 +62,7 @@ func newConsoleEnv(t *testing.T, cfg Config) *consoleEnv {
 		}
 		e.users[u.Username] = got
 	}
-	var deskStore handoff.Store
-	var st any = store
-	deskStore, e.deskReady = st.(handoff.Store)
-	e.desk = handoff.NewDesk(handoff.Config{Routing: handoff.RoutingClaim}, handoff.Deps{Store: deskStore, Publish: e.hub, Notify: e.hub}, log)
+	e.desk = handoff.NewDesk(handoff.Config{Routing: handoff.RoutingClaim}, handoff.Deps{Store: store, Publish: e.hub, Notify: e.hub, Drafter: fakeDrafter{}}, log)
 	dctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -87,12 +82,11 @@ func newConsoleEnv(t *testing.T, cfg Config) *consoleEnv {
 	return e
 }
 
-// needDesk stops a test that needs the real desk while it is a stub.
-func (e *consoleEnv) needDesk(t *testing.T) {
-	t.Helper()
-	if !e.deskReady {
-		t.Fatal("bot/sqlite does not implement handoff.Store yet: this test needs the desk's implementation")
-	}
+// fakeDrafter drafts the same reply whatever the conversation.
+type fakeDrafter struct{}
+
+func (fakeDrafter) DraftReply(context.Context, string, string, []handoff.Suggestion) (string, error) {
+	return "A drafted reply.", nil
 }
 
 func (e *consoleEnv) login(t *testing.T, username string) *staffClient {
@@ -100,7 +94,7 @@ func (e *consoleEnv) login(t *testing.T, username string) *staffClient {
 	return (&adminEnv{hs: e.hs}).login(t, username)
 }
 
-func (e *consoleEnv) me(username string) handoff.Staff { return staffOf(e.users[username]) }
+func (e *consoleEnv) me(username string) handoff.Staff { return staffOf(e.users[username], "") }
 
 // assignedTo opens a visitor's conversation, asks for a person and has
 // the agent claim it; it returns the conversation's id.
@@ -117,7 +111,6 @@ func (e *consoleEnv) assignedTo(t *testing.T, visitor, agent string) string {
 // agent's console is connected (so that someone can take it); the case waits in the queue.
 func (e *consoleEnv) queued(t *testing.T, visitor, agent string) string {
 	t.Helper()
-	e.needDesk(t)
 	ctx := context.Background()
 	conv, err := e.store.OpenConversation(ctx, "v:"+visitor, "", "", "en")
 	if err != nil {
@@ -296,6 +289,14 @@ func TestConsoleFlow(t *testing.T) {
 	if st := agnes.do("POST", base+"/messages", map[string]any{"client_id": "c-2", "text": ""}, &ae); st != 400 || ae.Error.Code != "invalid" {
 		t.Errorf("an empty reply: %d %q, want 400 invalid", st, ae.Error.Code)
 	}
+	var draft struct{ Text string }
+	if st := agnes.do("POST", base+"/draft", nil, &draft); st != 200 || draft.Text != "A drafted reply." {
+		t.Errorf("draft: %d %+v", st, draft)
+	}
+	var revealed struct{ Values map[string]string }
+	if st := agnes.do("POST", base+"/reveal", map[string]any{"fields": []string{"phone"}}, &revealed); st != 200 || revealed.Values == nil {
+		t.Errorf("reveal: %d %+v", st, revealed)
+	}
 	if st := agnes.do("POST", base+"/notes", map[string]any{"text": "wants a refund"}, nil); st != 201 {
 		t.Errorf("note: %d, want 201", st)
 	}
@@ -310,6 +311,9 @@ func TestConsoleFlow(t *testing.T) {
 	var saved struct{ Canned handoff.Canned }
 	if st := root.do("POST", "/api/v1/console/canned", map[string]any{"shortcut": "hi", "lang": "en", "title": "Hi", "text": "Hello!"}, &saved); st != 201 || saved.Canned.ID == 0 {
 		t.Fatalf("create canned: %d %+v", st, saved)
+	}
+	if st := root.do("POST", "/api/v1/console/canned", map[string]any{"shortcut": "hi", "lang": "en", "title": "Hi again", "text": "Hello again!"}, &ae); st != 409 || ae.Error.Code != "shortcut_taken" {
+		t.Errorf("a second canned reply with the shortcut: %d %q, want 409 shortcut_taken", st, ae.Error.Code)
 	}
 	var list struct{ Canned []handoff.Canned }
 	if st := agnes.do("GET", "/api/v1/console/canned", nil, &list); st != 200 || len(list.Canned) != 1 || list.Canned[0].UpdatedBy != "root" {

@@ -57,7 +57,7 @@ func (s *Server) handleAgent() http.Handler {
 		if err != nil {
 			return // Upgrade has answered.
 		}
-		me := staffOf(u)
+		me := staffOf(u, clientIP(r))
 		c := newConn(ws, &s.cfg, s.log.With("agent_id", me.ID, "session", sess.ID))
 		if err := s.track(c); err != nil {
 			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1001, "server shutting down"), time.Now().Add(time.Second))

@@ -159,7 +159,6 @@ func TestAgentSocketHandshake(t *testing.T) {
 
 func TestAgentSocketClosesAtLogout(t *testing.T) {
 	e := newConsoleEnv(t, Config{})
-	e.needDesk(t)
 	agent := e.login(t, "agnes")
 	ws, hello := agent.openAgent(t)
 	if hello.Agent == nil || hello.Agent.ID != e.users["agnes"].ID || !hello.Agent.Connected {
@@ -189,7 +188,6 @@ func TestAgentSocketClosesAtLogout(t *testing.T) {
 // CLI), which the server is not told of, closes the socket at the next check.
 func TestAgentSocketRevalidates(t *testing.T) {
 	e := newConsoleEnv(t, Config{SessionRecheck: 100 * time.Millisecond})
-	e.needDesk(t)
 	agent := e.login(t, "bruno")
 	ws, _ := agent.openAgent(t)
 	cli, err := auth.New(auth.Config{BcryptCost: 4}, e.store, e.store, slog.New(slog.NewTextHandler(io.Discard, nil)))
