@@ -229,6 +229,12 @@ func TestAgentSocketWatches(t *testing.T) {
 		t.Errorf("case = %s", f.raw)
 	}
 
+	// The agent's own typing goes to the shopper and to the watching consoles.
+	bws.WriteJSON(map[string]string{"type": "typing", "conversation": mine})
+	if f := nextOf(t, bws, "typing"); f.Conversation != mine || f.Role != bot.RoleAgent {
+		t.Errorf("own typing = %s", f.raw)
+	}
+
 	// Bad frames get error frames; the socket keeps working.
 	for _, frame := range []string{"nope", `{"type":"dance"}`, `{"type":"watch"}`, `{"type":"presence","status":"asleep"}`, "\xff"} {
 		if err := bws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
@@ -334,5 +340,18 @@ func TestHubAudiences(t *testing.T) {
 	}
 	if got := recv(shopper); len(got) != 1 || strings.Contains(got[0], "conversation") {
 		t.Errorf("the shopper got %q", got)
+	}
+}
+
+func TestAgentSocketShutdown(t *testing.T) {
+	e := newConsoleEnv(t, Config{})
+	ws, _ := e.login(t, "agnes").openAgent(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if code := waitClose(t, ws, 5*time.Second); code != websocket.CloseGoingAway {
+		t.Errorf("closed with %d, want 1001", code)
 	}
 }
