@@ -85,7 +85,7 @@ func newConsoleEnv(t *testing.T, cfg Config) *consoleEnv {
 // fakeDrafter drafts the same reply whatever the conversation.
 type fakeDrafter struct{}
 
-func (fakeDrafter) DraftReply(context.Context, string, string, []handoff.Suggestion) (string, error) {
+func (fakeDrafter) DraftReply(context.Context, string, string, []bot.Reference) (string, error) {
 	return "A drafted reply.", nil
 }
 

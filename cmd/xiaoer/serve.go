@@ -164,6 +164,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Tokens:   tokens,
 		Auth:     staff,
 		Desk:     desk,
+		Audit:    d.store,
 		Admin:    d.kb,
 		Ready: func(ctx context.Context) error {
 			if err := d.store.Ping(ctx); err != nil {
