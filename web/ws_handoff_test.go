@@ -294,3 +294,72 @@ func TestResumeSurvivesAFailingDesk(t *testing.T) {
 	}
 	waitFor(t, "the message to reach the bot", func() bool { return rec.count() == 1 })
 }
+
+// After a reconnect's replay, a conversation with an open case gets one
+// handoff frame marked resumed, after the stored messages and before any
+// live frame; a conversation with the bot gets none.
+func TestResumedHandoff(t *testing.T) {
+	srv, hs, _, store := newTestServer(t, Config{})
+	srv.deps.Desk = handoff.NewDesk(handoff.Config{}, handoff.Deps{Store: store, Publish: srv.deps.Hub}, srv.log)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	dial := func(visitor, conv string) *chatclient.Client {
+		t.Helper()
+		c, err := chatclient.Dial(ctx, wsURL(hs), chatclient.Options{Visitor: visitor, Conversation: conv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	// next reads frames up to the live typing frame published after the
+	// socket is watching, which marks the end of what the reconnect sent.
+	next := func(c *chatclient.Client) []chatclient.Frame {
+		t.Helper()
+		conv := c.Hello.Conversation
+		waitFor(t, "the socket to watch", func() bool { return srv.deps.Hub.watchers(conv) == 1 })
+		srv.deps.Hub.Publish(conv, bot.Event{Type: bot.EventTyping, Role: bot.RoleBot})
+		var got []chatclient.Frame
+		for {
+			f, err := c.Next(ctx)
+			if err != nil {
+				t.Fatalf("after %d frames: %v", len(got), err)
+			}
+			if f.Type == "typing" {
+				return got
+			}
+			got = append(got, f)
+		}
+	}
+
+	ticket := dial("visitor-ticket-1", "")
+	conv := ticket.Hello.Conversation
+	if _, err := srv.deps.Desk.LeaveMessage(ctx, conv, bot.LeftMessage{Text: "请回电", ContactVia: "phone", Contact: "13800138000"}); err != nil {
+		t.Fatal(err)
+	}
+	ticket.Close()
+	waitFor(t, "the first socket to go", func() bool { return srv.deps.Hub.watchers(conv) == 0 })
+	got := next(dial("visitor-ticket-1", conv))
+	if len(got) != 2 || got[0].Type != "message" || got[0].Role != bot.RoleSystem ||
+		string(got[1].Raw) != `{"type":"handoff","status":"ticket","position":0,"resumed":true}` {
+		t.Errorf("the reconnect sent %d frames, want the system message then the resumed ticket:", len(got))
+		for _, f := range got {
+			t.Logf("  %s", f.Raw)
+		}
+	}
+
+	plain := dial("visitor-plain-1", "")
+	if _, _, err := store.AppendMessage(ctx, bot.Message{ConversationID: plain.Hello.Conversation, Role: bot.RoleBot, Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	plain.Close()
+	waitFor(t, "the first socket to go", func() bool { return srv.deps.Hub.watchers(plain.Hello.Conversation) == 0 })
+	got = next(dial("visitor-plain-1", plain.Hello.Conversation))
+	if len(got) != 1 || got[0].Type != "message" {
+		t.Errorf("a conversation with the bot got %d frames on reconnect, want only its message", len(got))
+		for _, f := range got {
+			t.Logf("  %s", f.Raw)
+		}
+	}
+}
