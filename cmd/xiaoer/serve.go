@@ -138,6 +138,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Info("answers phrased by a model", "model", model.String())
 	}
 	b := bot.New(botCfg, botDeps, log.With("component", "bot"))
+	if model != nil {
+		// The desk was built before the bot, which needs it.
+		desk.SetAssistant(b, b)
+	}
 	srv := web.NewServer(web.Config{
 		AllowedOrigins: splitList(*origins),
 		Demo:           *demo,
