@@ -116,7 +116,7 @@ func TestLeaveMessageCountsAgainstTheRateLimit(t *testing.T) {
 	}
 }
 
-func TestShopperTypingIsNeverEchoedNorRateLimited(t *testing.T) {
+func TestShopperTypingReachesAgentsOnlyAndIsNotRateLimited(t *testing.T) {
 	srv, hs, rec, _ := newTestServer(t, Config{MessagesPerMinute: 5})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -134,7 +134,13 @@ func TestShopperTypingIsNeverEchoedNorRateLimited(t *testing.T) {
 	}
 	defer b.Close()
 	waitFor(t, "both sockets to watch the conversation", func() bool { return srv.deps.Hub.watchers(conv) == 2 })
+	// An agent's socket watching the conversation (its queue, unwritten).
+	agent := newConn(nil, &srv.cfg, srv.log)
+	agent.goLive()
+	srv.deps.Hub.watch(conv, agent)
+	defer srv.deps.Hub.unwatch(conv, agent)
 
+	start := time.Now()
 	for range 50 {
 		if err := a.SendFrame(map[string]any{"type": "typing"}); err != nil {
 			t.Fatal(err)
@@ -146,6 +152,7 @@ func TestShopperTypingIsNeverEchoedNorRateLimited(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the message to reach the bot", func() bool { return rec.count() == 1 })
+	elapsed := time.Since(start)
 	// The first frame either socket reads is what is published next, not
 	// the shopper's typing nor an error.
 	srv.deps.Hub.Publish(conv, bot.Event{Type: bot.EventTyping, Role: bot.RoleBot})
@@ -154,6 +161,17 @@ func TestShopperTypingIsNeverEchoedNorRateLimited(t *testing.T) {
 		if err != nil || f.Type != "typing" || string(f.Raw) != `{"type":"typing","role":"bot"}` {
 			t.Errorf("read %s (%v), want the bot's typing", f.Raw, err)
 		}
+	}
+	// The agent got the shopper's typing once a second: once, unless the
+	// machine took over a second to read the 50 frames.
+	forwarded := 0
+	for len(agent.send) > 0 {
+		if f := <-agent.send; strings.Contains(string(f.data), `"role":"shopper"`) {
+			forwarded++
+		}
+	}
+	if most := 1 + int(elapsed/time.Second); forwarded < 1 || forwarded > most {
+		t.Errorf("the agent got the shopper's typing %d times in %v, want 1 to %d", forwarded, elapsed, most)
 	}
 }
 
