@@ -84,8 +84,10 @@ func (s *Server) routes() http.Handler {
 		if s.deps.Audit != nil {
 			// Read only: no route changes or deletes audit rows.
 			settings("GET /api/v1/admin/audit", handleAuditLog(s.deps.Audit, log))
-			mux.Handle("/api/v1/admin/audit", http.NotFoundHandler())
-			mux.Handle("/api/v1/admin/audit/", http.NotFoundHandler())
+			for _, m := range []string{"POST", "PUT", "PATCH", "DELETE"} {
+				mux.Handle(m+" /api/v1/admin/audit", http.NotFoundHandler())
+				mux.Handle(m+" /api/v1/admin/audit/{rest...}", http.NotFoundHandler())
+			}
 		}
 		mux.Handle("GET /ws/agent", s.handleAgent())
 		// The console page itself: static files, signed in through the API.
