@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/xiaoer-cs/xiaoer/knowledge"
@@ -48,6 +49,9 @@ func (b *Bot) answer(ctx context.Context, t Turn, upto int64, log *slog.Logger) 
 		return r, TriggerWords, nil
 	}
 	talk := smallTalk(t.Text)
+	if t.Shopper != nil && talk != talkThanks && talk != talkBye && slices.Contains(b.cfg.DirectTiers, strings.ToLower(t.Shopper.Tier)) {
+		return r, TriggerTier, nil
+	}
 	if b.llm != nil && talk == talkNone {
 		r.ID = newMessageID()
 		start := time.Now()

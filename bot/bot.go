@@ -58,7 +58,9 @@ type GapRecorder interface {
 // Handoff asks for a person to take a conversation over, and says where a
 // conversation stands with the people (package handoff implements it).
 type Handoff interface {
-	// Request asks for a person; the status says what the shopper is told.
+	// Request asks for a person and tells the shopper what happens next
+	// (a stored system message, then a handoff event); the status is what
+	// they were told.
 	Request(ctx context.Context, req HandoffRequest) (HandoffStatus, error)
 	// Status is where the conversation stands now; Status "" means it is
 	// with the bot. While a case is queued or assigned the bot stays silent.
@@ -74,6 +76,8 @@ type HandoffRequest struct {
 	Trigger        string   // what asked: TriggerButton, TriggerWords, TriggerUpset...
 	Shopper        *Shopper // nil for a visitor
 	Lang           string   // the conversation's language
+	// ReplyTo is the client id of the shopper message that asked, if any.
+	ReplyTo string
 }
 
 // LeftMessage is what a shopper leaves when no agent is there.
@@ -99,8 +103,7 @@ type HandoffStatus struct {
 	ETASeconds int `json:"eta_seconds,omitempty"`
 	// Agent is the display name of the agent the conversation is with.
 	Agent string `json:"agent,omitempty"`
-	// Text is what the shopper is told, in the conversation's language;
-	// the bot stores it as a system message before the handoff frame.
+	// Text is what the shopper was told, in the conversation's language.
 	Text string `json:"-"`
 }
 
@@ -189,6 +192,10 @@ type Config struct {
 	TurnTimeout time.Duration
 	// Now returns the current time; zero means time.Now.
 	Now func() time.Time
+	// DirectTiers are member tiers (lower case) whose shoppers skip the
+	// bot: their messages go to a person (trigger "tier"), except thanks
+	// and goodbyes.
+	DirectTiers []string
 	// LLM configures answers phrased by a model; it is used only when
 	// Deps.Model is set.
 	LLM LLMConfig
@@ -394,6 +401,16 @@ func (b *Bot) turn(ctx context.Context, t Turn, log *slog.Logger) error {
 		return fmt.Errorf("store shopper message: %w", err)
 	}
 	b.pub.Publish(t.ConversationID, Event{Type: EventAck, ClientID: t.ClientID, Seq: shopperMsg.Seq})
+	if t.Leave != nil {
+		if dup {
+			return nil // the first attempt left the ticket
+		}
+		b.pub.Publish(t.ConversationID, Event{Type: EventMessage, Message: &shopperMsg})
+		if _, err := b.handoff.LeaveMessage(ctx, t.ConversationID, *t.Leave); err != nil {
+			return fmt.Errorf("leave a message: %w", err)
+		}
+		return nil
+	}
 	if dup {
 		// A resend: answer only if the first attempt stored no reply.
 		if _, err := b.convs.ReplyTo(ctx, t.ConversationID, t.ClientID); err == nil {
@@ -404,11 +421,26 @@ func (b *Bot) turn(ctx context.Context, t Turn, log *slog.Logger) error {
 	} else {
 		b.pub.Publish(t.ConversationID, Event{Type: EventMessage, Message: &shopperMsg})
 	}
+	// While the conversation waits for or is with a person, the bot is
+	// silent: the message reaches the agents through the same publish.
+	st, err := b.handoff.Status(ctx, t.ConversationID)
+	if err != nil {
+		return fmt.Errorf("handoff status: %w", err)
+	}
+	if st.Status == "queued" || st.Status == "assigned" {
+		return nil
+	}
 	b.pub.Publish(t.ConversationID, Event{Type: EventTyping, Role: RoleBot})
 
 	reply, handoffTrigger, err := b.answer(ctx, t, shopperMsg.Seq, log)
 	if err != nil {
 		return err
+	}
+	if handoffTrigger == "" && reply.Intent == IntentUnsure && b.unsureBefore(ctx, t.ConversationID, shopperMsg.Seq, log) {
+		// Two turns in a row without a confident answer: a person next.
+		b.recordGap(ctx, log, t.Text, knowledge.GapUnanswered, reply.bestID, reply.bestConfidence)
+		reply.Message = Message{Role: RoleBot, ReplyTo: t.ClientID, Intent: IntentHandoff, Text: text(reply.lang, msgUnsureTwice)}
+		handoffTrigger = TriggerUnsure
 	}
 	if handoffTrigger != "" {
 		if reply.Text != "" {
@@ -422,6 +454,23 @@ func (b *Bot) turn(ctx context.Context, t Turn, log *slog.Logger) error {
 		b.recordGap(ctx, log, t.Text, knowledge.GapUnanswered, reply.bestID, reply.bestConfidence)
 	}
 	return b.send(ctx, t.ConversationID, reply.Message)
+}
+
+// unsureBefore reports whether the bot's last reply before seq was unsure.
+func (b *Bot) unsureBefore(ctx context.Context, conversationID string, seq int64, log *slog.Logger) bool {
+	msgs, err := b.convs.MessagesAfter(ctx, conversationID, max(0, seq-10), 10)
+	if err != nil {
+		log.Warn("read the previous reply", "err", err)
+		return false
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if m.Seq >= seq || m.Role != RoleBot {
+			continue
+		}
+		return m.Intent == IntentUnsure
+	}
+	return false
 }
 
 // send stores a bot message and then publishes it.
@@ -438,27 +487,21 @@ func (b *Bot) send(ctx context.Context, conversationID string, m Message) error 
 	return nil
 }
 
-// requestHandoff asks for a person and tells the shopper what happens next.
-// The shopper's last knowledge question counts as a gap: it ended in a handoff.
+// requestHandoff asks for a person; the desk tells the shopper what
+// happens next. The shopper's last knowledge question counts as a gap: it
+// ended in a handoff.
 func (b *Bot) requestHandoff(ctx context.Context, t Turn, lang, trigger, replyTo string, log *slog.Logger) error {
-	st, err := b.handoff.Request(ctx, HandoffRequest{ConversationID: t.ConversationID, Trigger: trigger, Shopper: t.Shopper, Lang: lang})
-	if err != nil {
-		return fmt.Errorf("request handoff: %w", err)
-	}
 	if q, reply, err := b.convs.LastQuestion(ctx, t.ConversationID); err == nil {
 		b.recordGap(ctx, log, q.Text, knowledge.GapHandoff, firstSource(reply), 0)
 	} else if !errors.Is(err, ErrNotFound) {
 		log.Warn("find the question before a handoff", "err", err)
 	}
-	b.log.Info("handoff requested", "conversation", t.ConversationID, "trigger", trigger, "status", st.Status)
-	msg := Message{Role: RoleSystem, ReplyTo: replyTo, Intent: IntentHandoff, Text: st.Text}
-	if msg.Text == "" {
-		msg.Text = text(lang, msgHandoffOffline)
+	st, err := b.handoff.Request(ctx, HandoffRequest{ConversationID: t.ConversationID, Trigger: trigger,
+		Shopper: t.Shopper, Lang: lang, ReplyTo: replyTo})
+	if err != nil {
+		return fmt.Errorf("request handoff: %w", err)
 	}
-	if err := b.send(ctx, t.ConversationID, msg); err != nil {
-		return err
-	}
-	b.pub.Publish(t.ConversationID, Event{Type: EventHandoff, Handoff: &st})
+	log.Info("handoff requested", "trigger", trigger, "status", st.Status)
 	return nil
 }
 

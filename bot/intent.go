@@ -19,6 +19,15 @@ const (
 const (
 	TriggerButton = "shopper_button"
 	TriggerWords  = "shopper_asked"
+	// TriggerUnsure: two bot turns in a row without a confident answer.
+	TriggerUnsure = "bot_unsure"
+	// TriggerUpset: the shopper reads angry or distressed (moodOf).
+	TriggerUpset = "shopper_upset"
+	// TriggerSensitive prefixes a sensitive matter's category
+	// (sensitiveMatter): "sensitive_legal", "sensitive_safety"...
+	TriggerSensitive = "sensitive_"
+	// TriggerTier: the shopper's member tier skips the bot (Config.DirectTiers).
+	TriggerTier = "tier"
 )
 
 // detectLang returns "zh" when the text has Han characters, "en" when it has

@@ -443,9 +443,9 @@ func TestModelHandsOffAndKeepsWhatItSaid(t *testing.T) {
 	if ho.Handoff == nil {
 		t.Fatal("no handoff event")
 	}
-	st, trigger, err := f.store.HandoffState(context.Background(), f.conv.ID)
-	if err != nil || trigger != bot.TriggerModel {
-		t.Fatalf("handoff state %q trigger %q (%v), want the model's trigger recorded", st, trigger, err)
+	c, err := f.store.LastCaseOf(context.Background(), f.conv.ID)
+	if err != nil || c.Trigger != bot.TriggerModel {
+		t.Fatalf("handoff case %+v (%v), want the model's trigger recorded", c, err)
 	}
 }
 

@@ -15,11 +15,11 @@ const (
 	msgOrderNotFound
 	msgOrdersIntro
 	msgOnlyPastOrders
-	msgHandoffQueued
-	msgHandoffAssigned
-	msgHandoffOffline
 	msgCannotHelp
 	msgHandoffIntro
+	msgUnsureTwice
+	msgUpsetIntro
+	msgSensitiveIntro
 )
 
 // replies holds every fixed reply in zh-CN and en. Format verbs are filled
@@ -43,14 +43,15 @@ var replies = map[int][2]string{
 	msgOrderNotFound:  {"在您的账户中没有找到订单 %s，请核对订单号；所有订单都可以在“我的订单”中查看。", "I couldn't find order %s in your account. Please check the number; all your orders are listed under My Orders."},
 	msgOrdersIntro:    {"为您找到以下订单：", "Here is what I found:"},
 	msgOnlyPastOrders: {"您目前没有进行中的订单，这是最近的一笔：", "You have no orders in progress; here is your most recent one:"},
-	msgHandoffQueued:  {"已为您转接人工客服，您前面还有 %d 位，请稍候。", "I've asked a person to join. You are number %d in the queue; please hold on."},
 	msgCannotHelp: {"抱歉，这个我无法提供。还有其他可以帮您的吗？也可以转人工客服。",
 		"Sorry, I can't help with that. Is there anything else I can do for you? You can also talk to a person."},
 	msgHandoffIntro: {"我来为您转接人工客服。", "Let me get a person to help you with this."},
-	msgHandoffAssigned: {"人工客服已接入，请直接描述您的问题。",
-		"An agent has joined the conversation; please go ahead and describe your question."},
-	msgHandoffOffline: {"已记录您的转人工请求。目前暂无人工客服在线（服务时间：每天 9:00–21:00）。请在这里留下您的问题和联系方式，客服上线后会第一时间回复您。",
-		"I've passed on your request for a person. No agent is online right now (service hours: 9:00–21:00 Beijing time, every day). Please leave your question and how to reach you here, and an agent will reply as soon as they're back."},
+	msgUnsureTwice: {"抱歉，我还是没能帮上忙。我来为您转接人工客服。",
+		"Sorry, I still can't help with that. Let me get a person for you."},
+	msgUpsetIntro: {"非常抱歉给您带来了不好的体验。我马上为您转接人工客服，由专人为您处理。",
+		"I'm really sorry about this. Let me get a person to sort it out for you right away."},
+	msgSensitiveIntro: {"这件事需要由人工客服为您处理，我这就为您转接。",
+		"This is something a person on our team needs to handle. Let me connect you."},
 }
 
 // text returns the reply with the given key in lang ("zh" or "en").

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/xiaoer-cs/xiaoer/bot"
-	"github.com/xiaoer-cs/xiaoer/bot/pii"
 )
 
 // Routing modes.
@@ -38,9 +37,6 @@ type Config struct {
 	// Hours are the service hours; nil means always open (then only
 	// agents' presence decides).
 	Hours *Hours
-	// DirectTiers are member tiers whose shoppers skip the bot: their first
-	// message goes to a person (trigger "tier").
-	DirectTiers []string
 	// TierPriority adds to a case's priority by the shopper's tier; nil
 	// means DefaultTierPriority.
 	TierPriority map[string]int
@@ -99,14 +95,14 @@ type Store interface {
 
 // AuditEntry is one row of the audit log: who saw which personal data.
 type AuditEntry struct {
-	Actor          string // username
-	Role           string
-	Action         string // "reveal"
-	ShopperID      string
-	Fields         []string
-	ConversationID string
-	IP             string
-	At             time.Time
+	Actor          string    `json:"actor"` // username
+	Role           string    `json:"role"`
+	Action         string    `json:"action"` // "reveal"
+	ShopperID      string    `json:"shopper_id,omitempty"`
+	Fields         []string  `json:"fields"`
+	ConversationID string    `json:"conversation,omitempty"`
+	IP             string    `json:"ip,omitempty"`
+	At             time.Time `json:"at"`
 }
 
 // Summarizer writes the short summary an agent reads first; a bot with a
@@ -140,11 +136,105 @@ type Desk struct {
 	cfg  Config
 	deps Deps
 	log  *slog.Logger
-	mask *pii.Masker
+
+	// routeMu serialises every change of a case's status, so that a
+	// shopper's transcript tells them in order (queued, then assigned).
+	routeMu sync.Mutex
 
 	mu       sync.Mutex
-	presence map[int64]Presence // chosen by the agent; default Online when connected
+	presence map[int64]Presence // chosen by the agent; Online when first connected
 	conns    map[int64]int      // open consoles per agent
 	lastGot  map[int64]time.Time
-	kick     chan struct{} // wakes Run to route now
+	told     map[int64]queueSpot // the last position and estimate each queued case was told
+	kick     chan struct{}       // wakes Run to route now
+	wg       sync.WaitGroup      // summaries being written
+	runCtx   context.Context     // Run's context, for summaries; nil before Run
+}
+
+// queueSpot is what a queued shopper was last told.
+type queueSpot struct{ pos, eta int }
+
+// DefaultTierPriority ranks member tiers in the queue.
+var DefaultTierPriority = map[string]int{"svip": 3, "vip": 2, "platinum": 2, "gold": 1}
+
+// triggerPriority ranks what asked for a person: safety and anger first.
+func triggerPriority(trigger string) int {
+	switch trigger {
+	case "sensitive_safety":
+		return 4
+	case "shopper_upset", "sensitive_legal":
+		return 3
+	case "tier":
+		return 2
+	case "bot_unsure", "bot_escalated":
+		return 1
+	}
+	if len(trigger) > len("sensitive_") && trigger[:len("sensitive_")] == "sensitive_" {
+		return 2
+	}
+	return 0
+}
+
+// NewDesk returns a desk; Run must be called for routing and estimates.
+func NewDesk(cfg Config, deps Deps, log *slog.Logger) *Desk {
+	if cfg.Routing != RoutingClaim {
+		cfg.Routing = RoutingAuto
+	}
+	if cfg.TierPriority == nil {
+		cfg.TierPriority = DefaultTierPriority
+	}
+	if cfg.MaxChats <= 0 {
+		cfg.MaxChats = 5
+	}
+	if cfg.HandleTime <= 0 {
+		cfg.HandleTime = 4 * time.Minute
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = 15 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Desk{cfg: cfg, deps: deps, log: log, presence: map[int64]Presence{}, conns: map[int64]int{},
+		lastGot: map[int64]time.Time{}, told: map[int64]queueSpot{}, kick: make(chan struct{}, 1)}
+}
+
+// Run routes queued conversations to agents, re-ranks the queue and tells
+// queued shoppers their new place, on every change and every Tick, until
+// ctx ends; then it waits for summaries being written.
+func (d *Desk) Run(ctx context.Context) error {
+	d.mu.Lock()
+	d.runCtx = ctx
+	d.mu.Unlock()
+	t := time.NewTicker(d.cfg.Tick)
+	defer t.Stop()
+	defer func() {
+		d.mu.Lock()
+		d.runCtx = nil
+		d.mu.Unlock()
+		d.wg.Wait()
+	}()
+	for {
+		d.route(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-d.kick:
+		}
+	}
+}
+
+// wake asks Run to route now, without waiting.
+func (d *Desk) wake() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (d *Desk) notify(agentID int64, n Notice) {
+	if d.deps.Notify != nil {
+		d.deps.Notify.Notify(agentID, n)
+	}
 }

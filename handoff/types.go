@@ -61,13 +61,21 @@ var (
 	ErrNoAgent = errors.New("handoff: that agent cannot take it")
 	// ErrInvalid wraps bad input: an unknown resolution, an empty reply.
 	ErrInvalid = errors.New("handoff: invalid")
+	// ErrShortcutTaken is returned when a canned reply's shortcut and
+	// language are in use by another.
+	ErrShortcutTaken = errors.New("handoff: shortcut taken")
+	// ErrNoModel is returned by Draft without a model.
+	ErrNoModel = errors.New("handoff: no model configured")
 )
 
 // Staff is the signed-in staff member acting in the console.
 type Staff struct {
-	ID    int64
-	Name  string // display name, shown to shoppers on agent messages
-	Admin bool   // admins see every conversation
+	ID       int64
+	Name     string // display name, shown to shoppers on agent messages
+	Admin    bool   // admins see every conversation
+	Username string // for the audit log; Name when empty
+	Role     string // for the audit log
+	IP       string // for the audit log
 }
 
 // Case is one request for a person on a conversation, from the request to

@@ -60,6 +60,11 @@ func (s *Store) OpenConversation(ctx context.Context, owner, shopperID, wantID, 
 	return c, nil
 }
 
+// Conversation returns the conversation with the id, or bot.ErrNotFound.
+func (s *Store) Conversation(ctx context.Context, id string) (bot.Conversation, error) {
+	return s.conversation(ctx, "id = ?", id)
+}
+
 func (s *Store) conversation(ctx context.Context, where string, args ...any) (bot.Conversation, error) {
 	var c bot.Conversation
 	var shopper sql.NullString
@@ -81,6 +86,7 @@ type messageMeta struct {
 	Sources     []bot.Source `json:"sources,omitempty"`
 	Cards       []bot.Card   `json:"cards,omitempty"`
 	Suggestions []string     `json:"suggestions,omitempty"`
+	AgentName   string       `json:"agent_name,omitempty"`
 }
 
 // AppendMessage stores m at the end of its conversation, giving it an id, the
@@ -88,7 +94,7 @@ type messageMeta struct {
 // ClientID already stored in that conversation, nothing is written and the
 // earlier message is returned with duplicate true.
 func (s *Store) AppendMessage(ctx context.Context, m bot.Message) (stored bot.Message, duplicate bool, err error) {
-	meta, err := json.Marshal(messageMeta{Sources: m.Sources, Cards: m.Cards, Suggestions: m.Suggestions})
+	meta, err := json.Marshal(messageMeta{Sources: m.Sources, Cards: m.Cards, Suggestions: m.Suggestions, AgentName: m.AgentName})
 	if err != nil {
 		return m, false, fmt.Errorf("sqlite: append message: %w", err)
 	}
@@ -155,7 +161,7 @@ func scanMessage(row rowScanner) (bot.Message, error) {
 	if err := json.Unmarshal([]byte(meta), &mm); err != nil {
 		return m, fmt.Errorf("sqlite: message %s meta: %w", m.ID, err)
 	}
-	m.Sources, m.Cards, m.Suggestions = mm.Sources, mm.Cards, mm.Suggestions
+	m.Sources, m.Cards, m.Suggestions, m.AgentName = mm.Sources, mm.Cards, mm.Suggestions, mm.AgentName
 	m.CreatedAt, err = parseTime(created)
 	return m, err
 }
@@ -225,32 +231,6 @@ func (s *Store) SaveRating(ctx context.Context, conversationID string, score int
 		return fmt.Errorf("sqlite: save rating: %w", err)
 	}
 	return nil
-}
-
-// RecordHandoff marks a conversation as waiting for a person, with the trigger that asked for it.
-func (s *Store) RecordHandoff(ctx context.Context, conversationID, trigger string) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE conversations SET status = 'handoff_requested', handoff_trigger = ?, updated_at = ?
-		WHERE id = ?`, trigger, s.stamp(), conversationID)
-	if err != nil {
-		return fmt.Errorf("sqlite: record handoff: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return bot.ErrNotFound
-	}
-	return nil
-}
-
-// HandoffState returns a conversation's status ("bot" or
-// "handoff_requested") and the trigger of its last handoff request.
-func (s *Store) HandoffState(ctx context.Context, conversationID string) (status, trigger string, err error) {
-	err = s.read.QueryRowContext(ctx, `SELECT status, handoff_trigger FROM conversations WHERE id = ?`, conversationID).Scan(&status, &trigger)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", bot.ErrNotFound
-	}
-	if err != nil {
-		return "", "", fmt.Errorf("sqlite: handoff state: %w", err)
-	}
-	return status, trigger, nil
 }
 
 // QuestionFor returns the bot message messageID of the conversation and the

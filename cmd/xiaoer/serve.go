@@ -37,10 +37,26 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	behindTLS := fs.Bool("behind-tls", envBool(getenv, "XIAOER_BEHIND_TLS"), "a TLS proxy serves this server as https: staff cookies get the Secure flag and staff pages expect https origins (env XIAOER_BEHIND_TLS)")
 	embedOpts := addEmbedFlags(fs, getenv)
 	llmOpts := addLLMFlags(fs, getenv)
+	routing := fs.String("handoff-routing", envOr(getenv, "XIAOER_HANDOFF_ROUTING", handoff.RoutingAuto),
+		"how conversations reach agents: auto (the least-loaded online agent who speaks the language gets the next one) or claim (agents pick from the queue) (env XIAOER_HANDOFF_ROUTING)")
+	hoursSpec := fs.String("service-hours", envOr(getenv, "XIAOER_SERVICE_HOURS", "always"),
+		`when agents answer, e.g. "mon-fri 09:00-18:00; sat 10:00-16:00"; "always" means whenever an agent is online (env XIAOER_SERVICE_HOURS)`)
+	hoursTZ := fs.String("service-tz", envOr(getenv, "XIAOER_SERVICE_TZ", "Asia/Shanghai"), "time zone of --service-hours (env XIAOER_SERVICE_TZ)")
+	directTiers := fs.String("direct-tiers", envOr(getenv, "XIAOER_DIRECT_TIERS", ""),
+		"comma-separated member tiers whose shoppers skip the bot and go straight to a person, e.g. vip,svip (env XIAOER_DIRECT_TIERS)")
+	prechat := fs.Bool("prechat", envBool(getenv, "XIAOER_PRECHAT"), "ask shoppers to choose the assistant or a person before their first message (env XIAOER_PRECHAT)")
+	maxChats := fs.Int("agent-max-chats", 5, "default number of conversations an agent handles at once (each agent's own setting wins)")
 	metricsAddr := fs.String("metrics-addr", envOr(getenv, "XIAOER_METRICS_ADDR", ""),
 		"serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090; empty: off (env XIAOER_METRICS_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *routing != handoff.RoutingAuto && *routing != handoff.RoutingClaim {
+		return usageError{fmt.Sprintf("--handoff-routing must be auto or claim, got %q", *routing)}
+	}
+	hours, err := handoff.ParseHours(*hoursSpec, *hoursTZ)
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
@@ -109,9 +125,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	hub := web.NewHub()
-	botCfg := bot.Config{}
+	botCfg := bot.Config{DirectTiers: splitList(strings.ToLower(*directTiers))}
+	deskDeps := handoff.Deps{Store: d.store, Publish: hub, Knowledge: d.kb}
+	desk := handoff.NewDesk(handoff.Config{Routing: *routing, Hours: hours, MaxChats: *maxChats}, deskDeps, log.With("component", "handoff"))
 	botDeps := bot.Deps{Conversations: d.store, Orders: d.store, Knowledge: d.kb, Gaps: d.kb,
-		Handoff: handoff.NewDesk(handoff.Config{}, handoff.Deps{Store: d.store, Publish: hub}, log), Publish: hub, Returns: d.store}
+		Handoff: desk, Publish: hub, Returns: d.store}
 	if model != nil {
 		// Turns wait on the model most of the time: many may run at once.
 		botCfg.Workers = 256
@@ -124,6 +142,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		AllowedOrigins: splitList(*origins),
 		Demo:           *demo,
 		DemoShoppers:   demoShopperIDs,
+		Prechat:        *prechat,
 	}, web.Deps{
 		Chat:     d.store,
 		Shoppers: d.store,
@@ -132,6 +151,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Hub:      hub,
 		Tokens:   tokens,
 		Auth:     staff,
+		Desk:     desk,
 		Admin:    d.kb,
 		Ready: func(ctx context.Context) error {
 			if err := d.store.Ping(ctx); err != nil {
@@ -173,6 +193,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer stopBot()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.Run(botCtx) })
+	g.Go(func() error { return desk.Run(botCtx) })
 	g.Go(func() error { return d.kb.RunEmbedder(botCtx) })
 	g.Go(func() error {
 		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

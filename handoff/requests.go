@@ -1,0 +1,220 @@
+package handoff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xiaoer-cs/xiaoer/bot"
+)
+
+var _ bot.Handoff = (*Desk)(nil)
+
+// Request asks for a person on a conversation (bot.Handoff). With someone
+// to take it (within the hours, an agent online or briefly away) the
+// conversation joins the queue, or goes straight to a free agent in auto
+// routing; without, the request is recorded as missed and the shopper is
+// invited to leave a message. A conversation already with the people is
+// told where it stands. Either way the shopper is told, in their language.
+func (d *Desk) Request(ctx context.Context, req bot.HandoffRequest) (bot.HandoffStatus, error) {
+	conv, err := d.deps.Store.Conversation(ctx, req.ConversationID)
+	if err != nil {
+		return bot.HandoffStatus{}, fmt.Errorf("handoff: request: %w", err)
+	}
+	lang := langOf(req.Lang, conv.Lang)
+	d.routeMu.Lock()
+	defer d.routeMu.Unlock()
+	now := d.cfg.Now()
+
+	if open, err := d.deps.Store.OpenCaseOf(ctx, conv.ID); err == nil {
+		st, err := d.statusOf(ctx, open)
+		if err != nil {
+			return st, err
+		}
+		switch open.Status {
+		case StatusAssigned:
+			st.Text = say(lang, sayAlreadyAssigned, open.AgentName)
+		case StatusTicket:
+			st.Text = say(lang, sayTicketOpen)
+		default:
+			st.Text = say(lang, sayQueued, st.Position, waitText(lang, time.Duration(st.ETASeconds)*time.Second))
+		}
+		return st, d.tell(ctx, conv.ID, req.ReplyTo, st.Text, st)
+	} else if !errors.Is(err, ErrNotFound) {
+		return bot.HandoffStatus{}, fmt.Errorf("handoff: request: %w", err)
+	}
+
+	agents, err := d.agentsNow(ctx)
+	if err != nil {
+		return bot.HandoffStatus{}, fmt.Errorf("handoff: request: %w", err)
+	}
+	c := Case{ConversationID: conv.ID, ShopperID: conv.ShopperID, Lang: lang, Trigger: req.Trigger,
+		Status: StatusQueued, RequestedAt: now}
+	if req.Shopper != nil {
+		c.Tier = strings.ToLower(req.Shopper.Tier)
+	}
+	c.Priority = triggerPriority(req.Trigger) + d.cfg.TierPriority[c.Tier]
+	c.Summary = d.extractSummary(ctx, conv.ID, req.Trigger)
+
+	if !d.staffed(agents, now) {
+		// Recorded as a missed request (for the figures, and as the trigger
+		// of a message left next), closed at once.
+		c.Status, c.ClosedAt, c.Resolution = StatusClosed, now, "missed"
+		if _, _, err := d.deps.Store.OpenCase(ctx, c); err != nil {
+			return bot.HandoffStatus{}, fmt.Errorf("handoff: record missed request: %w", err)
+		}
+		st := bot.HandoffStatus{Status: StatusOffline, Text: say(lang, sayOffline)}
+		if !d.cfg.Hours.Open(now) {
+			st.Text = say(lang, sayOfflineHours, d.cfg.Hours.describe(lang))
+		}
+		d.log.Info("handoff requested while nobody is there", "conversation", conv.ID, "trigger", req.Trigger)
+		return st, d.tell(ctx, conv.ID, req.ReplyTo, st.Text, st)
+	}
+
+	stored, created, err := d.deps.Store.OpenCase(ctx, c)
+	if err != nil {
+		return bot.HandoffStatus{}, fmt.Errorf("handoff: open case: %w", err)
+	}
+	if created {
+		d.summarizeLater(stored, lang)
+	}
+	d.notify(0, Notice{Kind: "board"})
+	if d.cfg.Routing == RoutingAuto {
+		if i, ok := d.pickAgent(agents, lang); ok {
+			err := d.assign(ctx, stored, StatusQueued, 0, agents[i], now)
+			if err == nil {
+				return bot.HandoffStatus{Status: StatusAssigned, Agent: agents[i].Name, Text: say(lang, sayAssigned, agents[i].Name)}, nil
+			}
+			if !errors.Is(err, ErrTaken) {
+				return bot.HandoffStatus{}, fmt.Errorf("handoff: assign: %w", err)
+			}
+		}
+	}
+	st, err := d.statusOf(ctx, stored)
+	if err != nil {
+		return st, err
+	}
+	st.Text = say(lang, sayQueued, st.Position, waitText(lang, time.Duration(st.ETASeconds)*time.Second))
+	d.mu.Lock()
+	d.told[stored.ID] = queueSpot{pos: st.Position, eta: st.ETASeconds}
+	d.mu.Unlock()
+	d.log.Info("handoff queued", "conversation", conv.ID, "trigger", req.Trigger, "position", st.Position)
+	return st, d.tell(ctx, conv.ID, req.ReplyTo, st.Text, st)
+}
+
+// Status says where a conversation stands (bot.Handoff): its open case, or
+// Status "" when it is with the bot.
+func (d *Desk) Status(ctx context.Context, conversationID string) (bot.HandoffStatus, error) {
+	c, err := d.deps.Store.OpenCaseOf(ctx, conversationID)
+	if errors.Is(err, ErrNotFound) {
+		return bot.HandoffStatus{}, nil
+	}
+	if err != nil {
+		return bot.HandoffStatus{}, fmt.Errorf("handoff: status: %w", err)
+	}
+	return d.statusOf(ctx, c)
+}
+
+// statusOf describes an open case to its shopper: the queue position and
+// estimate of a queued case (ranked now), the agent of an assigned one.
+func (d *Desk) statusOf(ctx context.Context, c Case) (bot.HandoffStatus, error) {
+	st := bot.HandoffStatus{Status: c.Status}
+	switch c.Status {
+	case StatusAssigned:
+		st.Agent = c.AgentName
+	case StatusQueued:
+		queue, err := d.deps.Store.Cases(ctx, StatusQueued)
+		if err != nil {
+			return st, fmt.Errorf("handoff: status: %w", err)
+		}
+		agents, err := d.agentsNow(ctx)
+		if err != nil {
+			return st, fmt.Errorf("handoff: status: %w", err)
+		}
+		d.rank(queue, d.cfg.Now())
+		for _, q := range queue {
+			if q.ID == c.ID {
+				st.Position = q.Position
+			}
+		}
+		st.ETASeconds = int(d.estimate(ctx, agents, st.Position) / time.Second)
+	}
+	return st, nil
+}
+
+// LeaveMessage turns a message the shopper left into a ticket (bot.Handoff).
+// The bot has stored the shopper's message itself; the ticket carries its
+// text and the contact preference, and the trigger of the request that
+// found nobody. A conversation already with the people is told where it
+// stands instead.
+func (d *Desk) LeaveMessage(ctx context.Context, conversationID string, m bot.LeftMessage) (bot.HandoffStatus, error) {
+	conv, err := d.deps.Store.Conversation(ctx, conversationID)
+	if err != nil {
+		return bot.HandoffStatus{}, fmt.Errorf("handoff: leave message: %w", err)
+	}
+	if !slices.Contains(ContactVias, m.ContactVia) {
+		m.ContactVia = "chat"
+	}
+	lang := langOf(conv.Lang, "")
+	d.routeMu.Lock()
+	defer d.routeMu.Unlock()
+	if open, err := d.deps.Store.OpenCaseOf(ctx, conv.ID); err == nil {
+		st, err := d.statusOf(ctx, open)
+		if err != nil {
+			return st, err
+		}
+		st.Text = say(lang, sayTicketOpen)
+		if open.Status == StatusAssigned {
+			st.Text = say(lang, sayAlreadyAssigned, open.AgentName)
+		}
+		return st, d.tell(ctx, conv.ID, "", st.Text, st)
+	} else if !errors.Is(err, ErrNotFound) {
+		return bot.HandoffStatus{}, fmt.Errorf("handoff: leave message: %w", err)
+	}
+	trigger := bot.TriggerButton
+	if last, err := d.deps.Store.LastCaseOf(ctx, conv.ID); err == nil {
+		trigger = last.Trigger
+	}
+	c := Case{ConversationID: conv.ID, ShopperID: conv.ShopperID, Lang: lang, Trigger: trigger,
+		Status: StatusTicket, RequestedAt: d.cfg.Now(), Priority: triggerPriority(trigger),
+		Ticket: &Ticket{Text: m.Text, ContactVia: m.ContactVia, Contact: m.Contact}}
+	if conv.ShopperID != "" {
+		if sh, err := d.deps.Store.Shopper(ctx, conv.ShopperID); err == nil {
+			c.Tier = strings.ToLower(sh.Tier)
+			c.Priority += d.cfg.TierPriority[c.Tier]
+		}
+	}
+	c.Summary = d.extractSummary(ctx, conv.ID, trigger)
+	stored, created, err := d.deps.Store.OpenCase(ctx, c)
+	if err != nil {
+		return bot.HandoffStatus{}, fmt.Errorf("handoff: open ticket: %w", err)
+	}
+	if created {
+		d.summarizeLater(stored, lang)
+	}
+	d.log.Info("ticket left", "conversation", conv.ID, "contact_via", m.ContactVia)
+	d.notify(0, Notice{Kind: "board"})
+	st := bot.HandoffStatus{Status: StatusTicket}
+	switch m.ContactVia {
+	case "email":
+		st.Text = say(lang, sayTicketEmail)
+	case "phone":
+		st.Text = say(lang, sayTicketPhone)
+	default:
+		st.Text = say(lang, sayTicket)
+	}
+	return st, d.tell(ctx, conv.ID, "", st.Text, st)
+}
+
+func langOf(l, fallback string) string {
+	switch {
+	case l == "en" || l == "zh":
+		return l
+	case fallback == "en":
+		return "en"
+	}
+	return "zh"
+}
