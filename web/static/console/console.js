@@ -56,10 +56,12 @@
       position: '第 {n} 位', unread: '有新消息',
       claim: '接入', claiming: '正在接入…',
       pickConversation: '从左侧选择一个会话。',
-      tier_gold: '金卡会员', tier_silver: '银卡会员', tier_platinum: '白金会员', tier_bronze: '铜卡会员', tier_vip: 'VIP',
+      tier_gold: '金卡会员', tier_silver: '银卡会员', tier_platinum: '白金会员', tier_bronze: '铜卡会员', tier_vip: 'VIP', tier_svip: 'SVIP',
       lang_zh: '中文', lang_en: '英文',
       trig_shopper_button: '顾客点了人工按钮', trig_shopper_asked: '顾客要求转人工', trig_bot_escalated: '机器人转交',
-      trig_tier: '会员直达人工', trig_upset: '顾客情绪不满', trig_unanswered: '机器人答不上来', trig_thumbs_down: '顾客点了“没帮助”',
+      trig_tier: '会员直达人工', trig_shopper_upset: '顾客情绪激动', trig_bot_unsure: '机器人连续答不上来',
+      trig_sensitive_complaint: '敏感：投诉', trig_sensitive_legal: '敏感：法律', trig_sensitive_payment_dispute: '敏感：支付争议',
+      trig_sensitive_safety: '敏感：人身安全', trig_sensitive_data_deletion: '敏感：删除个人信息', trig_sensitive: '敏感事项',
       st_queued: '排队中', st_assigned: '接待中', st_ticket: '留言', st_closed: '已结束',
       assignedTo: '由 {name} 接待', assignedToMe: '由我接待',
       transferTo: '转给', transfer: '转接', toQueue: '退回队列', transferDone: '已转接。',
@@ -123,10 +125,12 @@
       position: '#{n}', unread: 'New messages',
       claim: 'Claim', claiming: 'Claiming…',
       pickConversation: 'Pick a conversation on the left.',
-      tier_gold: 'Gold member', tier_silver: 'Silver member', tier_platinum: 'Platinum member', tier_bronze: 'Bronze member', tier_vip: 'VIP',
+      tier_gold: 'Gold member', tier_silver: 'Silver member', tier_platinum: 'Platinum member', tier_bronze: 'Bronze member', tier_vip: 'VIP', tier_svip: 'SVIP',
       lang_zh: 'Chinese', lang_en: 'English',
       trig_shopper_button: 'Pressed the agent button', trig_shopper_asked: 'Asked for a person', trig_bot_escalated: 'Handed over by the bot',
-      trig_tier: 'Member tier goes to a person', trig_upset: 'Shopper upset', trig_unanswered: 'Bot could not answer', trig_thumbs_down: 'Marked “not helpful”',
+      trig_tier: 'Member tier goes to a person', trig_shopper_upset: 'Shopper upset', trig_bot_unsure: 'Bot unsure twice',
+      trig_sensitive_complaint: 'Sensitive: complaint', trig_sensitive_legal: 'Sensitive: legal', trig_sensitive_payment_dispute: 'Sensitive: payment dispute',
+      trig_sensitive_safety: 'Sensitive: safety', trig_sensitive_data_deletion: 'Sensitive: delete my data', trig_sensitive: 'Sensitive matter',
       st_queued: 'Queued', st_assigned: 'Assigned', st_ticket: 'Left message', st_closed: 'Closed',
       assignedTo: 'with {name}', assignedToMe: 'with me',
       transferTo: 'Transfer to', transfer: 'Transfer', toQueue: 'Back to the queue', transferDone: 'Transferred.',
@@ -194,7 +198,9 @@
   function tOr(prefix, value) {
     if (!value) return '';
     var k = prefix + value;
-    return I18N[lang][k] != null || I18N.en[k] != null ? t(k) : String(value);
+    if (I18N[lang][k] != null || I18N.en[k] != null) return t(k);
+    if (prefix === 'trig_' && String(value).indexOf('sensitive_') === 0) return t('trig_sensitive') + ' (' + String(value).slice(10) + ')';
+    return String(value);
   }
 
   /* ------------------------------------------------------------------ */
