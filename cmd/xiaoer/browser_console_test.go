@@ -361,7 +361,7 @@ func writeJSONStatus(w http.ResponseWriter, code int, v any) {
 
 func fakeMe() map[string]any {
 	return map[string]any{"csrf_token": "tok-1", "user": map[string]any{"id": fakeAgentID, "username": "agent.wang", "display_name": "王客服",
-		"role": "agent", "permissions": []string{"conversations"}}}
+		"role": "admin", "permissions": []string{"kb", "users", "settings", "conversations"}}}
 }
 
 // xss is server text that would run if the console used it as HTML.
@@ -462,6 +462,11 @@ func (d *fakeDesk) serveAPI(w http.ResponseWriter, r *http.Request) {
 			{"id": 2, "shortcut": "thanks-en", "lang": "en", "title": "Thanks", "text": "Thank you for waiting!"},
 			{"id": 3, "shortcut": "hello", "lang": "", "title": "问候", "text": "您好！"},
 		}})
+	case "POST /canned":
+		var c map[string]any
+		json.Unmarshal(body, &c)
+		c["id"] = 4
+		writeJSONStatus(w, 201, map[string]any{"canned": c})
 	case "PUT /presence":
 		var in struct{ Status string }
 		json.Unmarshal(body, &in)
@@ -658,6 +663,21 @@ entries:q('#summary [data-field=entries]'),phone:q('#profile [data-field=phone]'
 	if got := eval[string](tb, `typeof window.__pwned`); got != "undefined" {
 		t.Errorf("window.__pwned is %s: server text ran as code", got)
 	}
+
+	// An admin adds a canned reply.
+	tb.do("add a canned reply",
+		chromedp.Click(chromedp.ID("canned-manage")),
+		chromedp.WaitVisible(chromedp.CSS(`#canned-body tr[data-shortcut="thanks"]`)),
+		chromedp.SendKeys(chromedp.ID("cf-shortcut"), "bye"),
+		chromedp.SetValue(chromedp.ID("cf-lang"), "zh"),
+		chromedp.SendKeys(chromedp.ID("cf-text"), "再见，祝您购物愉快！"),
+		chromedp.Click(chromedp.ID("cf-save")),
+	)
+	tb.waitUntil("saved", `document.getElementById('cf-shortcut').value===''`)
+	if calls := d.called("POST /api/v1/console/canned"); len(calls) != 1 || !strings.Contains(calls[0], `"shortcut":"bye","lang":"zh"`) {
+		t.Errorf("canned calls = %q", calls)
+	}
+	tb.do("close the manager", chromedp.Click(chromedp.ID("canned-close")))
 
 	// English, then sign out.
 	tb.do("switch to English", chromedp.Click(chromedp.ID("lang-switch")))

@@ -1325,7 +1325,11 @@
     api('POST', convPath(id, '/transfer'), { to: to }).then(function () {
       toast(t('transferDone'));
       scheduleBoard(0);
-      if (id === state.open) reloadConversation();
+      // Given to a colleague, it is no longer ours to read; back in the
+      // queue, it still is.
+      if (id === state.open) {
+        if (to) { closeConversation(); renderBoard(); } else reloadConversation();
+      }
     }, function (err) {
       showError($('conv-error'), err);
       scheduleBoard(0);
