@@ -48,6 +48,16 @@ func (b *Bot) answer(ctx context.Context, t Turn, upto int64, log *slog.Logger) 
 	if handoffAsked(t.Text) {
 		return r, TriggerWords, nil
 	}
+	// Sensitive matters and upset shoppers go to a person, with a word
+	// that says so, before the bot tries to answer.
+	if cat := sensitiveMatter(t.Text); cat != "" {
+		r.Intent, r.Text = IntentHandoff, text(lang, msgSensitiveIntro)
+		return r, TriggerSensitive + cat, nil
+	}
+	if moodOf(t.Text).Upset() {
+		r.Intent, r.Text = IntentHandoff, text(lang, msgUpsetIntro)
+		return r, TriggerUpset, nil
+	}
 	talk := smallTalk(t.Text)
 	if t.Shopper != nil && talk != talkThanks && talk != talkBye && slices.Contains(b.cfg.DirectTiers, strings.ToLower(t.Shopper.Tier)) {
 		return r, TriggerTier, nil

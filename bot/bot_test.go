@@ -39,6 +39,7 @@ type fixture struct {
 	bot   *bot.Bot
 	pub   *checkingPublisher
 	conv  bot.Conversation
+	desk  *handoff.Desk
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -64,8 +65,9 @@ func newFixture(t testing.TB) *fixture {
 	}
 	pub := &checkingPublisher{t: t, store: store, got: make(chan bot.Event, 100)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	b := bot.New(bot.Config{Workers: 2}, bot.Deps{Conversations: store, Orders: store, Knowledge: kb, Gaps: kb,
-		Handoff: handoff.NewDesk(handoff.Config{}, handoff.Deps{Store: store, Publish: pub}, slog.New(slog.DiscardHandler)), Publish: pub}, log)
+	desk := handoff.NewDesk(handoff.Config{}, handoff.Deps{Store: store, Publish: pub}, slog.New(slog.DiscardHandler))
+	b := bot.New(bot.Config{Workers: 2, DirectTiers: []string{"vip"}}, bot.Deps{Conversations: store, Orders: store, Knowledge: kb, Gaps: kb,
+		Handoff: desk, Publish: pub}, log)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { b.Run(runCtx); close(done) }()
@@ -74,7 +76,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{kb: kb, store: store, bot: b, pub: pub, conv: conv}
+	return &fixture{kb: kb, store: store, bot: b, pub: pub, conv: conv, desk: desk}
 }
 
 // next returns the next event of the given type.

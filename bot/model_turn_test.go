@@ -433,7 +433,7 @@ func TestModelHandsOffAndKeepsWhatItSaid(t *testing.T) {
 	f := newModelFixture(t, func(r *llmtest.Received) llmtest.Reply {
 		return llmtest.Reply{Text: "I'm sorry about this; let me get a colleague.", ToolCalls: []llm.ToolCall{llmtest.Call("handoff_to_human", `{"reason":"complaint"}`)}}
 	}, bot.LLMConfig{})
-	deltas, reply := f.ask(t, &lin, "k1", "this is the third broken parcel, I want to complain")
+	deltas, reply := f.ask(t, &lin, "k1", "this is the third broken parcel this month, what now")
 	// The streamed bubble is closed under its id; words that rest on no
 	// source are not kept: a plain line says what happens.
 	if len(deltas) == 0 || reply.ID != deltas[0].MessageID || reply.Text != "Let me get a person to help you with this." {

@@ -387,7 +387,11 @@ func (d *Desk) Draft(ctx context.Context, me Staff, conversationID string) (stri
 	if err != nil {
 		return "", err
 	}
-	text, err := d.deps.Drafter.DraftReply(ctx, conversationID, c.Lang, sugg.Entries)
+	refs := make([]bot.Reference, len(sugg.Entries))
+	for i, e := range sugg.Entries {
+		refs[i] = bot.Reference{Title: e.Title, Answer: e.Answer}
+	}
+	text, err := d.deps.Drafter.DraftReply(ctx, conversationID, c.Lang, refs)
 	if err != nil {
 		return "", fmt.Errorf("handoff: draft: %w", err)
 	}

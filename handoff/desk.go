@@ -114,7 +114,7 @@ type Summarizer interface {
 // Drafter drafts a reply for an agent from the conversation and knowledge
 // entries; a bot with a model implements it.
 type Drafter interface {
-	DraftReply(ctx context.Context, conversationID, lang string, entries []Suggestion) (string, error)
+	DraftReply(ctx context.Context, conversationID, lang string, refs []bot.Reference) (string, error)
 }
 
 // Searcher finds knowledge entries for reply suggestions.
@@ -197,6 +197,12 @@ func NewDesk(cfg Config, deps Deps, log *slog.Logger) *Desk {
 	}
 	return &Desk{cfg: cfg, deps: deps, log: log, presence: map[int64]Presence{}, conns: map[int64]int{},
 		lastGot: map[int64]time.Time{}, told: map[int64]queueSpot{}, kick: make(chan struct{}, 1)}
+}
+
+// SetAssistant sets the model-backed summarizer and drafter, for a desk
+// built before the bot that implements them. Call it before Run.
+func (d *Desk) SetAssistant(s Summarizer, dr Drafter) {
+	d.deps.Summarizer, d.deps.Drafter = s, dr
 }
 
 // Run routes queued conversations to agents, re-ranks the queue and tells

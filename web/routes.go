@@ -57,6 +57,37 @@ func (s *Server) routes() http.Handler {
 		kbAdmin("POST /api/v1/admin/kb/gaps/{id}/dismiss", handleKBGapStatus(kb, who, log, knowledge.GapDismissed))
 		kbAdmin("POST /api/v1/admin/kb/gaps/{id}/reopen", handleKBGapStatus(kb, who, log, knowledge.GapOpen))
 	}
+	if desk, a := s.deps.Desk, s.deps.Auth; desk != nil && a != nil {
+		// The agent console (docs/console-api.md): roles with the
+		// conversations permission; canned-reply writes and agent settings
+		// need the settings permission (admins, who have both). The desk checks which
+		// conversations each one may see. CSRF-checked by the middleware.
+		console := func(pattern string, h http.Handler) { mux.Handle(pattern, a.Require(auth.PermConversations)(h)) }
+		settings := func(pattern string, h http.Handler) { mux.Handle(pattern, a.Require(auth.PermSettings)(h)) }
+		log := s.log.With("api", "console")
+		console("GET /api/v1/console/board", handleConsoleBoard(desk, log))
+		console("GET /api/v1/console/conversations/{id}", handleConsoleConversation(desk, log))
+		console("POST /api/v1/console/conversations/{id}/claim", handleConsoleClaim(desk, log))
+		console("POST /api/v1/console/conversations/{id}/messages", handleConsoleReply(desk, log))
+		console("POST /api/v1/console/conversations/{id}/notes", handleConsoleNote(desk, log))
+		console("POST /api/v1/console/conversations/{id}/transfer", handleConsoleTransfer(desk, log))
+		console("POST /api/v1/console/conversations/{id}/close", handleConsoleClose(desk, log))
+		console("POST /api/v1/console/conversations/{id}/reveal", handleConsoleReveal(desk, log))
+		console("GET /api/v1/console/conversations/{id}/suggestions", handleConsoleSuggestions(desk, log))
+		console("POST /api/v1/console/conversations/{id}/draft", handleConsoleDraft(desk, log))
+		console("PUT /api/v1/console/presence", handleConsolePresence(desk, log))
+		console("GET /api/v1/console/canned", handleConsoleCanned(desk, log))
+		settings("POST /api/v1/console/canned", handleConsoleSaveCanned(desk, log, true))
+		settings("PUT /api/v1/console/canned/{id}", handleConsoleSaveCanned(desk, log, false))
+		settings("DELETE /api/v1/console/canned/{id}", handleConsoleDeleteCanned(desk, log))
+		settings("PATCH /api/v1/console/agents/{id}", handleConsoleSetAgent(desk, log))
+		mux.Handle("GET /ws/agent", s.handleAgent())
+		// The console page itself: static files, signed in through the API.
+		mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
+		mux.Handle("GET /console/", handleStatic())
+	} else {
+		mux.Handle("GET /console/", http.NotFoundHandler())
+	}
 	mux.Handle("GET /", handleStatic())
 	return securityHeaders(mux)
 }

@@ -1,6 +1,8 @@
 // Package web is Xiaoer's HTTP and websocket transport: the shopper chat
-// socket (protocol v1, docs/protocol.md), the knowledge-base search API, the
-// health check, and the embedded demo shop page and chat widget.
+// socket (protocol v1, docs/protocol.md), the agent console's API and
+// socket (docs/console-api.md), the knowledge-base search and admin APIs,
+// the health check, and the embedded demo shop page, chat widget and
+// console page.
 package web
 
 import (
@@ -52,6 +54,10 @@ type Config struct {
 	Prechat bool
 	// DemoTokenTTL is the lifetime of demo tokens; zero means 24 h.
 	DemoTokenTTL time.Duration
+	// SessionRecheck is how often an agent socket revalidates its staff
+	// session (which also catches sessions ended by another process, such
+	// as the CLI); zero means 1 minute. A failed check closes it with 1008.
+	SessionRecheck time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -75,6 +81,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.DemoTokenTTL <= 0 {
 		c.DemoTokenTTL = 24 * time.Hour
+	}
+	if c.SessionRecheck <= 0 {
+		c.SessionRecheck = time.Minute
 	}
 }
 
@@ -131,6 +140,9 @@ type Server struct {
 	closing bool
 	sockets map[*conn]struct{}
 	wg      sync.WaitGroup // one count per live socket handler
+
+	// agentSessions are the agent sockets of each staff session (EndSession).
+	agentSessions sessionSockets
 }
 
 // NewServer returns the server; mount it with http.Server{Handler: s}.

@@ -112,7 +112,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	staff, err := auth.New(auth.Config{BcryptCost: cost, BehindTLS: *behindTLS}, d.store, d.store, log.With("component", "auth"))
+	// A staff session's end closes its console sockets. The web server is
+	// made later, but before anything serves, so before any session can end.
+	var endSession func(sessionID int64)
+	onSessionEnd := func(e auth.SessionEnd) {
+		if endSession != nil {
+			endSession(e.SessionID)
+		}
+	}
+	staff, err := auth.New(auth.Config{BcryptCost: cost, BehindTLS: *behindTLS, OnSessionEnd: onSessionEnd}, d.store, d.store, log.With("component", "auth"))
 	if err != nil {
 		return err
 	}
@@ -126,7 +134,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	hub := web.NewHub()
 	botCfg := bot.Config{DirectTiers: splitList(strings.ToLower(*directTiers))}
-	deskDeps := handoff.Deps{Store: d.store, Publish: hub, Knowledge: d.kb}
+	deskDeps := handoff.Deps{Store: d.store, Publish: hub, Notify: hub, Knowledge: d.kb}
 	desk := handoff.NewDesk(handoff.Config{Routing: *routing, Hours: hours, MaxChats: *maxChats}, deskDeps, log.With("component", "handoff"))
 	botDeps := bot.Deps{Conversations: d.store, Orders: d.store, Knowledge: d.kb, Gaps: d.kb,
 		Handoff: desk, Publish: hub, Returns: d.store}
@@ -138,6 +146,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Info("answers phrased by a model", "model", model.String())
 	}
 	b := bot.New(botCfg, botDeps, log.With("component", "bot"))
+	if model != nil {
+		// The desk was built before the bot, which needs it.
+		desk.SetAssistant(b, b)
+	}
 	srv := web.NewServer(web.Config{
 		AllowedOrigins: splitList(*origins),
 		Demo:           *demo,
@@ -161,6 +173,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		},
 	}, log.With("component", "web"))
+	endSession = srv.EndSession
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
