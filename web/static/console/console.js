@@ -697,6 +697,8 @@
           state.unread[f.conversation] = true;
           renderTitle();
           toast(t('newAssigned'));
+        } else if (f.conversation) {
+          reloadConversation(); // being read, and now ours: the reply box appears
         }
         break;
       case 'case':
