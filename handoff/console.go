@@ -197,30 +197,34 @@ func (d *Desk) Claim(ctx context.Context, me Staff, conversationID string) (Case
 
 // Reply stores me's message to the shopper, then delivers it. The
 // conversation must be assigned to me. A resend with the same clientID
-// returns the stored message without storing or delivering it again.
-func (d *Desk) Reply(ctx context.Context, me Staff, conversationID, clientID, text string) (bot.Message, error) {
+// returns the stored message, created false, without storing or
+// delivering it again. The returned message carries clientID as the
+// console sent it (stored, it is prefixed with the agent's id, so that it
+// cannot collide with the shopper's ids).
+func (d *Desk) Reply(ctx context.Context, me Staff, conversationID, clientID, text string) (m bot.Message, created bool, err error) {
 	text = strings.TrimSpace(text)
 	switch {
 	case !clientIDPattern.MatchString(clientID):
-		return bot.Message{}, invalid("client_id must be 1 to 128 printable ASCII characters")
+		return bot.Message{}, false, invalid("client_id must be 1 to 128 printable ASCII characters")
 	case text == "":
-		return bot.Message{}, invalid("the reply is empty")
+		return bot.Message{}, false, invalid("the reply is empty")
 	case utf8.RuneCountInString(text) > maxReplyRunes:
-		return bot.Message{}, invalid("the reply is longer than %d characters", maxReplyRunes)
+		return bot.Message{}, false, invalid("the reply is longer than %d characters", maxReplyRunes)
 	}
 	c, err := d.mine(ctx, me, conversationID)
 	if err != nil {
-		return bot.Message{}, err
+		return bot.Message{}, false, err
 	}
 	m, dup, err := d.deps.Store.AppendMessage(ctx, bot.Message{ConversationID: c.ConversationID, Role: bot.RoleAgent,
 		Text: text, ClientID: "agent-" + strconv.FormatInt(me.ID, 10) + ":" + clientID, AgentName: me.Name})
 	if err != nil {
-		return bot.Message{}, fmt.Errorf("handoff: store reply: %w", err)
+		return bot.Message{}, false, fmt.Errorf("handoff: store reply: %w", err)
 	}
 	if !dup {
 		d.deps.Publish.Publish(c.ConversationID, bot.Event{Type: bot.EventMessage, Message: &m})
 	}
-	return m, nil
+	m.ClientID = clientID
+	return m, !dup, nil
 }
 
 // Typing tells the shopper that me is typing in a conversation assigned to me.
@@ -376,14 +380,14 @@ func (d *Desk) Suggest(ctx context.Context, me Staff, conversationID string) (Su
 // Draft has the model draft a reply from the conversation and the
 // suggested entries; ErrNoModel without one.
 func (d *Desk) Draft(ctx context.Context, me Staff, conversationID string) (string, error) {
+	c, err := d.visibleCase(ctx, me, conversationID)
+	if err != nil {
+		return "", err
+	}
 	if d.deps.Drafter == nil {
 		return "", ErrNoModel
 	}
 	sugg, err := d.Suggest(ctx, me, conversationID)
-	if err != nil {
-		return "", err
-	}
-	c, err := d.visibleCase(ctx, me, conversationID)
 	if err != nil {
 		return "", err
 	}

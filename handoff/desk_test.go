@@ -125,12 +125,12 @@ func TestNobodyThereThenTicketThenAnswered(t *testing.T) {
 	if _, err := f.desk.Claim(ctx, wang, conv); err != nil {
 		t.Fatal(err)
 	}
-	m, err := f.desk.Reply(ctx, wang, conv, "r1", "您好，已为您查询")
-	if err != nil || m.Role != bot.RoleAgent || m.AgentName != "Wang" {
+	m, created, err := f.desk.Reply(ctx, wang, conv, "r1", "您好，已为您查询")
+	if err != nil || !created || m.Role != bot.RoleAgent || m.AgentName != "Wang" || m.ClientID != "r1" {
 		t.Fatalf("reply: %+v, %v", m, err)
 	}
-	again, err := f.desk.Reply(ctx, wang, conv, "r1", "您好，已为您查询")
-	if err != nil || again.ID != m.ID {
+	again, created, err := f.desk.Reply(ctx, wang, conv, "r1", "您好，已为您查询")
+	if err != nil || created || again.ID != m.ID {
 		t.Fatalf("a resent reply was stored twice: %+v, %v", again, err)
 	}
 	// The shopper's next visit replays it: it is stored.
@@ -159,7 +159,7 @@ func TestAutoRoutingAssignsAndCloseAsksForARating(t *testing.T) {
 	if _, err := f.desk.Conversation(ctx, li, conv); !errors.Is(err, handoff.ErrNotFound) {
 		t.Errorf("another agent read the conversation: %v", err)
 	}
-	if _, err := f.desk.Reply(ctx, li, conv, "x", "hi"); !errors.Is(err, handoff.ErrNotFound) {
+	if _, _, err := f.desk.Reply(ctx, li, conv, "x", "hi"); !errors.Is(err, handoff.ErrNotFound) {
 		t.Errorf("another agent replied: %v", err)
 	}
 	if _, err := f.desk.AddNote(ctx, wang, conv, "VIP, handle with care"); err != nil {

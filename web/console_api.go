@@ -164,7 +164,8 @@ func handleConsoleClaim(desk *handoff.Desk, log *slog.Logger) http.Handler {
 }
 
 // handleConsoleReply answers POST .../messages {"client_id", "text"}: 201
-// with the stored message, which the desk then delivers to the shopper.
+// with the stored message, which the desk then delivers to the shopper;
+// 200 with the same message for a resend of the same client_id.
 func handleConsoleReply(desk *handoff.Desk, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
@@ -178,12 +179,16 @@ func handleConsoleReply(desk *handoff.Desk, log *slog.Logger) http.Handler {
 			writeError(w, http.StatusBadRequest, "invalid", "client_id must be 1 to 128 printable ASCII characters")
 			return
 		}
-		m, err := desk.Reply(r.Context(), staffFrom(r), r.PathValue("id"), in.ClientID, in.Text)
+		m, created, err := desk.Reply(r.Context(), staffFrom(r), r.PathValue("id"), in.ClientID, in.Text)
 		if err != nil {
 			writeDeskError(w, r, log, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, map[string]any{"message": toMessageJSON(m)})
+		status := http.StatusCreated
+		if !created {
+			status = http.StatusOK // a resend: the message stored the first time
+		}
+		writeJSON(w, status, map[string]any{"message": toMessageJSON(m)})
 	})
 }
 

@@ -70,7 +70,7 @@ func newConsoleEnv(t *testing.T, cfg Config) *consoleEnv {
 		e.desk.Run(dctx)
 	}()
 	e.srv = NewServer(cfg, Deps{Chat: store, Shoppers: store, Bot: &turnRecorder{}, KB: noSearch{}, Hub: e.hub,
-		Ready: store.Ping, Auth: e.staff, Desk: e.desk}, log)
+		Ready: store.Ping, Auth: e.staff, Desk: e.desk, Audit: store}, log)
 	endSession = e.srv.EndSession
 	e.hs = httptest.NewServer(e.srv)
 	t.Cleanup(func() {
@@ -85,7 +85,7 @@ func newConsoleEnv(t *testing.T, cfg Config) *consoleEnv {
 // fakeDrafter drafts the same reply whatever the conversation.
 type fakeDrafter struct{}
 
-func (fakeDrafter) DraftReply(context.Context, string, string, []handoff.Suggestion) (string, error) {
+func (fakeDrafter) DraftReply(context.Context, string, string, []bot.Reference) (string, error) {
 	return "A drafted reply.", nil
 }
 
@@ -355,5 +355,32 @@ func TestDeskErrorsNeverLeak(t *testing.T) {
 	wrapped := fmt.Errorf("%w: unknown resolution %q", handoff.ErrInvalid, "maybe")
 	if st, code, msg, _ := deskError(wrapped); st != 400 || code != "invalid" || msg != "unknown resolution \"maybe\"" {
 		t.Errorf("deskError(%v) = %d %q %q", wrapped, st, code, msg)
+	}
+}
+
+// TestAuditLogReadOnlyForAdmins: a reveal shows up in the audit log, which
+// admins may read, agents may not, and no method changes.
+func TestAuditLogReadOnlyForAdmins(t *testing.T) {
+	e := newConsoleEnv(t, Config{})
+	id := e.assignedTo(t, "visitor-audit-1", "agnes")
+	agnes, root := e.login(t, "agnes"), e.login(t, "root")
+	if code := agnes.do("POST", "/api/v1/console/conversations/"+id+"/reveal", map[string]any{"fields": []string{"contact"}}, nil); code != 200 {
+		t.Fatalf("reveal: %d", code)
+	}
+	var got struct{ Entries []handoff.AuditEntry }
+	if code := root.do("GET", "/api/v1/admin/audit", nil, &got); code != 200 || len(got.Entries) != 1 ||
+		got.Entries[0].Actor != "agnes" || got.Entries[0].ConversationID != id || got.Entries[0].Fields[0] != "contact" {
+		t.Fatalf("audit log: %d %+v", code, got)
+	}
+	if code := agnes.do("GET", "/api/v1/admin/audit", nil, nil); code != 403 {
+		t.Errorf("an agent read the audit log: %d", code)
+	}
+	for _, m := range []string{"PUT", "PATCH", "DELETE", "POST"} {
+		if code := root.do(m, "/api/v1/admin/audit", map[string]any{}, nil); code != 403 && code != 404 {
+			t.Errorf("%s /api/v1/admin/audit = %d, want 403 or 404", m, code)
+		}
+		if code := root.do(m, "/api/v1/admin/audit/1", map[string]any{}, nil); code != 403 && code != 404 {
+			t.Errorf("%s /api/v1/admin/audit/1 = %d, want 403 or 404", m, code)
+		}
 	}
 }

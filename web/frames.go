@@ -20,6 +20,10 @@ type inFrame struct {
 	Comment   string `json:"comment"`
 	// ProposalID names a return proposal (return_confirm, return_cancel).
 	ProposalID string `json:"proposal_id"`
+	// ContactVia and Contact say how a shopper who leaves a message
+	// (leave_message) wants to be answered.
+	ContactVia string `json:"contact_via"`
+	Contact    string `json:"contact"`
 }
 
 type shopperInfo struct {
@@ -36,6 +40,9 @@ type helloFrame struct {
 	// Visitor is the anonymous visitor id the conversation belongs to, so a
 	// client that did not send one can resume later. Absent for shoppers.
 	Visitor string `json:"visitor,omitempty"`
+	// Prechat asks the widget to offer the assistant or a person before the
+	// first message (Config.Prechat). Absent when false.
+	Prechat bool `json:"prechat,omitempty"`
 }
 
 type ackFrame struct {
@@ -65,10 +72,19 @@ type deltaFrame struct {
 	Text string `json:"text"`
 }
 
+// handoffFrame says where a request for a person stands: queued, assigned,
+// ticket, closed or offline.
 type handoffFrame struct {
 	Type     string `json:"type"`
 	Status   string `json:"status"`
 	Position int    `json:"position"`
+	// ETASeconds is the estimated wait while queued; absent when unknown.
+	ETASeconds int `json:"eta_seconds,omitempty"`
+	// Agent is the display name of the agent, once assigned.
+	Agent string `json:"agent,omitempty"`
+	// Resumed marks the frame a reconnected socket gets after its replay,
+	// to restore the state without a new notice. Absent when false.
+	Resumed bool `json:"resumed,omitempty"`
 }
 
 type errorFrame struct {
@@ -109,6 +125,11 @@ func encodeEvent(ev bot.Event) (outFrame, bool) {
 		}
 		return messageOut(*ev.Message), true
 	case bot.EventTyping:
+		if ev.Role == bot.RoleShopper {
+			// The shopper's own typing is for the agents watching, whose
+			// sockets encode it themselves: never echoed to shopper sockets.
+			return outFrame{}, false
+		}
 		return outFrame{data: encode(typingFrame{Type: "typing", Role: ev.Role}), ephemeral: true}, true
 	case bot.EventDelta:
 		// Droppable under pressure like typing: the complete message
@@ -118,11 +139,18 @@ func encodeEvent(ev bot.Event) (outFrame, bool) {
 		if ev.Handoff == nil {
 			return outFrame{}, false
 		}
-		return outFrame{data: encode(handoffFrame{Type: "handoff", Status: ev.Handoff.Status, Position: ev.Handoff.Position})}, true
+		return handoffOut(*ev.Handoff, false), true
 	case bot.EventError:
 		return outFrame{data: encode(errorFrame{Type: "error", Code: ev.Code, Message: ev.Text, ClientID: ev.ClientID})}, true
 	}
 	return outFrame{}, false
+}
+
+// handoffOut encodes a handoff status; resumed marks the one sent after a
+// reconnect's replay.
+func handoffOut(st bot.HandoffStatus, resumed bool) outFrame {
+	return outFrame{data: encode(handoffFrame{Type: "handoff", Status: st.Status, Position: st.Position,
+		ETASeconds: st.ETASeconds, Agent: st.Agent, Resumed: resumed})}
 }
 
 // messageOut encodes a stored message. sources, cards and suggestions are

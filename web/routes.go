@@ -81,6 +81,14 @@ func (s *Server) routes() http.Handler {
 		settings("PUT /api/v1/console/canned/{id}", handleConsoleSaveCanned(desk, log, false))
 		settings("DELETE /api/v1/console/canned/{id}", handleConsoleDeleteCanned(desk, log))
 		settings("PATCH /api/v1/console/agents/{id}", handleConsoleSetAgent(desk, log))
+		if s.deps.Audit != nil {
+			// Read only: no route changes or deletes audit rows.
+			settings("GET /api/v1/admin/audit", handleAuditLog(s.deps.Audit, log))
+			for _, m := range []string{"POST", "PUT", "PATCH", "DELETE"} {
+				mux.Handle(m+" /api/v1/admin/audit", http.NotFoundHandler())
+				mux.Handle(m+" /api/v1/admin/audit/{rest...}", http.NotFoundHandler())
+			}
+		}
 		mux.Handle("GET /ws/agent", s.handleAgent())
 		// The console page itself: static files, signed in through the API.
 		mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))

@@ -121,6 +121,8 @@ type Deps struct {
 	// Desk is the handoff desk: the console API and /ws/agent, and the
 	// shopper socket's handoff state; nil serves no console.
 	Desk *handoff.Desk
+	// Audit reads the append-only audit log for admins; nil serves none.
+	Audit AuditLog
 	// Admin is the knowledge base the admin API edits; nil (or a nil Auth)
 	// serves no admin API.
 	Admin *knowledge.Base

@@ -20,15 +20,31 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/xiaoer-cs/xiaoer/bot"
+	"github.com/xiaoer-cs/xiaoer/handoff"
 )
 
 // replayPage is how many stored messages one replay query reads.
 const replayPage = 200
 
+const (
+	// typingEvery is the least time between two shopper typing events one
+	// socket forwards to the agents; the frames in between are dropped.
+	typingEvery = time.Second
+	// maxContactRunes bounds the contact of a left message.
+	maxContactRunes = 200
+	// statusTimeout bounds the handoff status query of a (re)connect.
+	statusTimeout = 5 * time.Second
+)
+
 var (
 	visitorIDPattern  = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
 	clientIDPattern   = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
 	proposalIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	// emailPattern accepts a plausible address: something, @, a domain with a dot.
+	emailPattern = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@.]+$`)
+	// phonePattern accepts 5 to 20 digits, "+", "-" and spaces (at least 5
+	// digits are checked apart).
+	phonePattern = regexp.MustCompile(`^[0-9+ -]{5,20}$`)
 )
 
 // errBadToken marks a shopper token that does not verify.
@@ -194,6 +210,9 @@ type chatSocket struct {
 	conv    bot.Conversation
 	lang    string
 	limiter *windowLimiter
+	// lastTyping is when this socket last forwarded the shopper's typing.
+	// Only the reader touches it.
+	lastTyping time.Time
 }
 
 // run sends hello, replays history, goes live and reads frames until the
@@ -218,7 +237,7 @@ func (k *chatSocket) run(ctx context.Context, afterParam string) {
 		<-c.done
 	}()
 
-	hello := helloFrame{Type: "hello", Conversation: k.conv.ID, LastSeq: k.conv.LastSeq, Lang: k.lang}
+	hello := helloFrame{Type: "hello", Conversation: k.conv.ID, LastSeq: k.conv.LastSeq, Lang: k.lang, Prechat: k.srv.cfg.Prechat}
 	if k.id.shopper != nil {
 		hello.Shopper = &shopperInfo{ID: k.id.shopper.ID, Name: k.id.shopper.Name}
 	} else {
@@ -251,6 +270,9 @@ func (k *chatSocket) run(ctx context.Context, afterParam string) {
 			break
 		}
 	}
+	if !k.resumeHandoff(ctx) {
+		return
+	}
 	c.goLive()
 
 	c.ws.SetReadLimit(k.srv.cfg.MaxFrameBytes)
@@ -271,6 +293,32 @@ func (k *chatSocket) run(ctx context.Context, afterParam string) {
 		}
 		k.handleFrame(data)
 	}
+}
+
+// resumeHandoff sends a (re)connected socket one handoff frame marked
+// resumed when its conversation has an open case (queued, assigned or a
+// ticket), so the widget restores its state without a new notice. It runs
+// at the end of the replay, before the live frames buffered meanwhile are
+// flushed: a change published after the status was read reaches the socket
+// after this frame, never before it. A failure is logged and the socket
+// carries on without the frame. It returns false when the socket closed.
+func (k *chatSocket) resumeHandoff(ctx context.Context) bool {
+	desk := k.srv.deps.Desk
+	if desk == nil {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
+	st, err := desk.Status(ctx, k.conv.ID)
+	if err != nil {
+		k.c.log.Warn("handoff status for a resumed socket", "err", err)
+		return true
+	}
+	switch st.Status {
+	case handoff.StatusQueued, handoff.StatusAssigned, handoff.StatusTicket:
+		return k.c.replay(handoffOut(st, true))
+	}
+	return true
 }
 
 // fail sends an error frame to this socket only; the socket keeps working.
@@ -298,6 +346,10 @@ func (k *chatSocket) handleFrame(data []byte) {
 		k.onMessage(f)
 	case "handoff":
 		k.onHandoff()
+	case "typing":
+		k.onTyping(time.Now())
+	case "leave_message":
+		k.onLeaveMessage(f)
 	case "feedback":
 		k.onFeedback(f)
 	case "rating":
@@ -330,6 +382,70 @@ func (k *chatSocket) onMessage(f inFrame) {
 
 func (k *chatSocket) onHandoff() {
 	k.submit(bot.Turn{ConversationID: k.conv.ID, Shopper: k.id.shopper, Lang: k.lang, Handoff: true})
+}
+
+// onTyping forwards the shopper's typing to the agents watching the
+// conversation, at most one event per typingEvery on this socket; the
+// frames in between are dropped silently, and none counts against the
+// message rate limit. Shopper sockets never receive it (encodeEvent).
+func (k *chatSocket) onTyping(now time.Time) {
+	if !k.lastTyping.IsZero() && now.Sub(k.lastTyping) < typingEvery {
+		return
+	}
+	k.lastTyping = now
+	k.srv.deps.Hub.Publish(k.conv.ID, bot.Event{Type: bot.EventTyping, Role: bot.RoleShopper})
+}
+
+// onLeaveMessage is a message the shopper leaves for the agents after an
+// "offline" handoff. Like a message it needs a client_id, so a resend is
+// stored once; the bot turns it into a ticket.
+func (k *chatSocket) onLeaveMessage(f inFrame) {
+	if !clientIDPattern.MatchString(f.ClientID) {
+		k.fail("", "invalid_message", "a left message needs a client_id of 1 to 128 printable ASCII characters")
+		return
+	}
+	text := strings.TrimSpace(f.Text)
+	if text == "" {
+		k.fail(f.ClientID, "invalid_message", "the message text is empty")
+		return
+	}
+	if utf8.RuneCountInString(text) > k.srv.cfg.MaxTextRunes {
+		k.fail(f.ClientID, "too_long", "the message is longer than "+strconv.Itoa(k.srv.cfg.MaxTextRunes)+" characters")
+		return
+	}
+	via, contact, ok := checkContact(f.ContactVia, f.Contact)
+	if !ok {
+		k.fail(f.ClientID, "invalid_contact", "contact_via must be chat, email or phone, with a valid e-mail address or a phone number of 5 to 20 digits")
+		return
+	}
+	k.submit(bot.Turn{ConversationID: k.conv.ID, Shopper: k.id.shopper, Lang: k.lang, ClientID: f.ClientID, Text: text,
+		Leave: &bot.LeftMessage{Text: text, ContactVia: via, Contact: contact}})
+}
+
+// checkContact validates how a shopper who left a message wants the answer:
+// via "chat" (the default; any contact is dropped), "email" with a
+// plausible address, or "phone" with 5 to 20 digits, "+", "-" and spaces.
+// A contact is at most maxContactRunes characters.
+func checkContact(via, contact string) (string, string, bool) {
+	contact = strings.TrimSpace(contact)
+	if utf8.RuneCountInString(contact) > maxContactRunes {
+		return "", "", false
+	}
+	switch via {
+	case "", "chat":
+		return "chat", "", true
+	case "email":
+		return via, contact, emailPattern.MatchString(contact)
+	case "phone":
+		digits := 0
+		for _, r := range contact {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		return via, contact, phonePattern.MatchString(contact) && digits >= 5
+	}
+	return "", "", false
 }
 
 func (k *chatSocket) onFeedback(f inFrame) {

@@ -164,6 +164,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Tokens:   tokens,
 		Auth:     staff,
 		Desk:     desk,
+		Audit:    d.store,
 		Admin:    d.kb,
 		Ready: func(ctx context.Context) error {
 			if err := d.store.Ping(ctx); err != nil {
@@ -198,6 +199,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if demoAdminPassword != "" {
 		fmt.Fprintf(stdout, "Admin page: http://%s/admin/  user %q, password %q (shown once; change it with: xiaoer user passwd %s)\n",
 			ln.Addr(), demoAdminUser, demoAdminPassword, demoAdminUser)
+		fmt.Fprintf(stdout, "Agent console: http://%s/console/  (the same account)\n", ln.Addr())
 	}
 
 	// The bot's workers get their own context, cancelled only after the

@@ -136,11 +136,9 @@
     zh: {
       title: '小二客服',
       ai: 'AI',
-      human: '人工',
       toHuman: '人工客服',
       toHumanTitle: '转接人工客服',
       botName: '小二',
-      agentName: '客服',
       close: '关闭',
       launcher: '联系客服',
       placeholder: '请输入您的问题…',
@@ -201,16 +199,38 @@
       returnSubmittedNoId: '已提交退货申请',
       returnCancelled: '已取消',
       returnProposed: '待确认',
-      returnConfirmed: '已提交'
+      returnConfirmed: '已提交',
+      aiLabel: 'AI 助手',
+      agentLabel: '人工客服',
+      hTicket: '已收到您的留言，客服会尽快回复您。',
+      barQueued: '您前面还有 {ahead} 位',
+      barNext: '下一位就是您',
+      barQueuedNoPos: '正在排队，请稍候',
+      barEta: '预计等待约 {m} 分钟',
+      barAssigned: '与 {agent} 对话中',
+      barAssignedNoName: '人工客服对话中',
+      leaveTitle: '给人工客服留言',
+      leaveText: '请描述您的问题，客服上线后会尽快回复',
+      leaveVia: '回复方式',
+      viaChat: '在此对话中回复',
+      viaEmail: '电子邮件',
+      viaPhone: '电话',
+      leaveEmail: '您的邮箱地址',
+      leavePhone: '您的电话号码',
+      leaveSubmit: '提交留言',
+      leaveSending: '提交中…',
+      leaveNeedText: '请填写留言内容',
+      leaveBadEmail: '请填写有效的邮箱地址',
+      leaveBadPhone: '请填写有效的电话号码（5–20 位数字）',
+      prechatAsk: '问 AI 助手',
+      prechatHuman: '找人工客服'
     },
     en: {
       title: 'Xiaoer',
       ai: 'AI',
-      human: 'Human',
       toHuman: 'Human agent',
       toHumanTitle: 'Talk to a human agent',
       botName: 'Xiaoer',
-      agentName: 'Agent',
       close: 'Close',
       launcher: 'Chat with us',
       placeholder: 'Type your question…',
@@ -271,7 +291,31 @@
       returnSubmittedNoId: 'Return submitted',
       returnCancelled: 'Cancelled',
       returnProposed: 'Awaiting confirmation',
-      returnConfirmed: 'Submitted'
+      returnConfirmed: 'Submitted',
+      aiLabel: 'AI assistant',
+      agentLabel: 'Agent',
+      hTicket: 'We have your message. An agent will get back to you soon.',
+      barQueued: 'You are number {pos} in the queue',
+      barNext: 'You are next in the queue',
+      barQueuedNoPos: 'Waiting in the queue',
+      barEta: 'about {m} min',
+      barAssigned: 'Chatting with {agent}',
+      barAssignedNoName: 'Chatting with an agent',
+      leaveTitle: 'Leave a message for our team',
+      leaveText: 'Describe your question and an agent will answer as soon as possible',
+      leaveVia: 'Reply by',
+      viaChat: 'Reply here in the chat',
+      viaEmail: 'E-mail',
+      viaPhone: 'Phone',
+      leaveEmail: 'Your e-mail address',
+      leavePhone: 'Your phone number',
+      leaveSubmit: 'Send message',
+      leaveSending: 'Sending…',
+      leaveNeedText: 'Please write your message',
+      leaveBadEmail: 'Please enter a valid e-mail address',
+      leaveBadPhone: 'Please enter a valid phone number (5 to 20 digits)',
+      prechatAsk: 'Ask the assistant',
+      prechatHuman: 'Talk to a person'
     }
   };
 
@@ -340,8 +384,13 @@
     pending: {},   // client_id -> {cid, text, el, state, timer}
     order: [],     // client_ids in send order
     ctrlQueue: [], // control frames waiting for a connection
-    handoff: null,
+    handoff: null,      // null (with the bot), 'requested', or the last handoff status
+    hinfo: null,        // {position, eta, agent} of the last handoff frame
     handoffTold: false, // the server just said how a handoff went (onMessage)
+    leave: null,        // the leave-a-message form: {form, cid (while sent), ...}
+    typingSent: 0,      // when the shopper's typing was last sent (ms)
+    prechatEl: null,    // the pre-chat choice, while shown
+    prechatDone: false,
     isOpen: false,
     unread: 0,
     typingTimer: null,
@@ -352,6 +401,22 @@
     built: false,
     wantOpen: false
   };
+
+  // ratedGiven maps the ids of rating prompts (bot messages with a rating
+  // card) to the score given, so a reload shows thanks instead of stars.
+  var ratedGiven = (function () {
+    try { return JSON.parse(lsGet(NS + 'rated') || '{}') || {}; } catch (e) { return {}; }
+  })();
+
+  function saveRated(id, score) {
+    if (!id) return;
+    ratedGiven[id] = score;
+    var keys = Object.keys(ratedGiven);
+    if (keys.length > 100) {
+      for (var i = 0; i < keys.length - 100; i++) delete ratedGiven[keys[i]];
+    }
+    lsSet(NS + 'rated', JSON.stringify(ratedGiven));
+  }
 
   var feedbackGiven = (function () {
     try { return JSON.parse(lsGet(NS + 'feedback') || '{}') || {}; } catch (e) { return {}; }
@@ -510,6 +575,17 @@
     header.appendChild(humanBtn);
     header.appendChild(closeBtn);
 
+    // The handoff bar: where a request for a person stands (renderHandoffBar).
+    var hbar = el('div', 'xiaoer-hbar');
+    hbar.setAttribute('role', 'status');
+    hbar.hidden = true;
+    hbar.appendChild(icon('headset'));
+    R.hbarMain = el('span', 'xiaoer-hbar-main');
+    R.hbarEta = el('span', 'xiaoer-hbar-eta');
+    hbar.appendChild(R.hbarMain);
+    hbar.appendChild(R.hbarEta);
+    R.hbar = hbar;
+
     var messages = el('div', 'xiaoer-messages');
     messages.setAttribute('role', 'log');
     messages.setAttribute('aria-live', 'polite');
@@ -568,10 +644,11 @@
         submitInput();
       }
     });
-    input.addEventListener('input', onInput);
+    input.addEventListener('input', function () { onInput(); noteTyping(); });
     send.addEventListener('click', function () { submitInput(); input.focus(); });
 
     panel.appendChild(header);
+    panel.appendChild(hbar);
     panel.appendChild(messages);
     panel.appendChild(composer);
     panel.addEventListener('keydown', function (e) {
@@ -584,6 +661,7 @@
 
     applyLang();
     onInput();
+    renderHandoffBar();
     setStatus(S.connected ? 'online' : (S.everConnected ? 'reconnecting' : 'idle'));
     reveal();
   }
@@ -653,6 +731,16 @@
       R.counter.textContent = '';
       R.counter.classList.remove('xiaoer-counter-show', 'xiaoer-counter-full');
     }
+  }
+
+  // noteTyping tells the agents the shopper is typing, at most every 2 s,
+  // only while a person has (or is about to have) the conversation.
+  function noteTyping() {
+    if (S.handoff !== 'queued' && S.handoff !== 'assigned') return;
+    if (!R.input.value.trim()) return;
+    var now = Date.now();
+    if (now - S.typingSent < 2000) return;
+    if (wsSend({ type: 'typing' })) S.typingSent = now;
   }
 
   function submitInput() {
@@ -741,10 +829,15 @@
     S.highestSeq = 0;
     S.liveAfter = 0;
     S.handoff = null;
+    S.hinfo = null;
+    S.leave = null;
+    S.prechatEl = null;
+    S.prechatDone = false;
     setUnread(0);
     hideTyping();
     if (R.list) R.list.textContent = '';
     updateHumanButton();
+    renderHandoffBar();
   }
 
   function chipsFor(list, keys) {
@@ -782,7 +875,7 @@
     var body = el('div', 'xiaoer-body');
     var head = el('div', 'xiaoer-msg-head');
     head.appendChild(tEl('span', 'xiaoer-name', 'botName'));
-    head.appendChild(tEl('span', 'xiaoer-badge xiaoer-badge-ai', 'ai'));
+    head.appendChild(tEl('span', 'xiaoer-badge xiaoer-badge-ai', 'aiLabel'));
     body.appendChild(head);
     var bubble = el('div', 'xiaoer-bubble');
     bubble.appendChild(content);
@@ -1017,19 +1110,23 @@
     row.appendChild(avatarFor(role));
     var body = el('div', 'xiaoer-body');
     var head = el('div', 'xiaoer-msg-head');
+    // Every bot message is labelled as AI-generated, every agent message
+    // as written by a person, with the agent's name when known.
     if (role === 'bot') {
       head.appendChild(tEl('span', 'xiaoer-name', 'botName'));
-      head.appendChild(tEl('span', 'xiaoer-badge xiaoer-badge-ai', 'ai'));
+      head.appendChild(tEl('span', 'xiaoer-badge xiaoer-badge-ai', 'aiLabel'));
     } else {
       var agentName = typeof m.agent_name === 'string' && m.agent_name ? m.agent_name : null;
-      head.appendChild(agentName ? el('span', 'xiaoer-name', agentName) : tEl('span', 'xiaoer-name', 'agentName'));
-      head.appendChild(tEl('span', 'xiaoer-badge xiaoer-badge-human', 'human'));
+      if (agentName) head.appendChild(el('span', 'xiaoer-name xiaoer-agent-name', agentName));
+      head.appendChild(tEl('span', 'xiaoer-badge xiaoer-badge-human', 'agentLabel'));
     }
     body.appendChild(head);
 
-    var cards = Array.isArray(m.cards) ? m.cards.filter(function (c) { return c && (c.kind === 'order' || c.kind === 'return'); }) : [];
+    var allCards = Array.isArray(m.cards) ? m.cards : [];
+    var cards = allCards.filter(function (c) { return c && (c.kind === 'order' || c.kind === 'return'); });
+    var rating = role === 'bot' && allCards.some(function (c) { return c && c.kind === 'rating'; });
     if (cards.length) body.classList.add('xiaoer-body-cards');
-    if (text || !cards.length) {
+    if (text || (!cards.length && !rating)) {
       var bubble = el('div', 'xiaoer-bubble');
       bubble.appendChild(role === 'bot' ? mdBlock(text) : textBlock(text));
       body.appendChild(bubble);
@@ -1060,6 +1157,8 @@
 
     row.appendChild(body);
     wrap.appendChild(row);
+
+    if (rating) wrap.appendChild(buildRating(id));
 
     var sugg = Array.isArray(m.suggestions) ? m.suggestions.filter(function (s) { return typeof s === 'string' && s.trim(); }) : [];
     if (sugg.length) wrap.appendChild(chipsFor(sugg, null));
@@ -1379,9 +1478,14 @@
 
   function transmit(p) {
     clearTimeout(p.timer);
-    if (wsSend({ type: 'message', client_id: p.cid, text: p.text })) {
+    var fr = { type: 'message', client_id: p.cid, text: p.text };
+    if (p.leave) {
+      fr = { type: 'leave_message', client_id: p.cid, text: p.text, contact_via: p.leave.via };
+      if (p.leave.contact) fr.contact = p.leave.contact;
+    }
+    if (wsSend(fr)) {
       setPendingState(p, 'sending');
-      showTyping('bot');
+      if (!p.leave) showTyping('bot');
       p.timer = setTimeout(function () {
         if (S.pending[p.cid] === p && p.state === 'sending' && S.connected) setPendingState(p, 'failed');
       }, ACK_TIMEOUT);
@@ -1413,12 +1517,16 @@
     p.stateEl.textContent = fmtTime(createdAt || new Date().toISOString());
   }
 
-  function sendText(text) {
+  // sendText sends a shopper message; leave ({via, contact}) makes it a
+  // message left for the agents (leave_message). It returns the client_id,
+  // or '' when there is nothing to send.
+  function sendText(text, leave) {
     text = String(text || '').replace(/^\s+|\s+$/g, '');
-    if (!text) return false;
+    if (!text) return '';
     if (text.length > MAX_LEN) text = text.slice(0, MAX_LEN);
     build();
-    var p = { cid: uuid(), text: text, state: 'sending', timer: null };
+    dismissPrechat();
+    var p = { cid: uuid(), text: text, state: 'sending', timer: null, leave: leave || null };
     p.el = buildPending(p);
     S.pending[p.cid] = p;
     S.order.push(p.cid);
@@ -1426,7 +1534,7 @@
     disableChipsExcept(null);
     if (S.connected) transmit(p);
     else { setPendingState(p, 'waiting'); ensureConnecting(); }
-    return true;
+    return p.cid;
   }
 
   /* ---------- typing ---------- */
@@ -1491,7 +1599,10 @@
 
     var last = Number(f.last_seq) || 0;
     S.liveAfter = last;
-    if (last === 0 && !hasServerMessages()) showGreeting();
+    if (last === 0 && !hasServerMessages()) {
+      showGreeting();
+      if (f.prechat === true && !S.prechatDone && !S.order.length) showPrechat();
+    }
 
     // Flush unsent shopper messages (same client_id; the server dedupes) and control frames.
     S.order.slice().forEach(function (cid) {
@@ -1628,28 +1739,235 @@
     S.streamNext = {};
   }
 
+  // onHandoff follows where a request for a person stands. A notice is
+  // added only when a status is entered, unless the server's system message
+  // just said it or the frame restores the state after a reconnect
+  // (resumed); repeated frames of one status (a new queue position or
+  // estimate) only update the handoff bar.
   function onHandoff(f) {
     var st = String(f.status || '');
+    var pos = Number(f.position) || 0;
     var key = null;
     var params = null;
     if (st === 'queued') {
-      var pos = Number(f.position);
       if (pos > 0) { key = 'hQueued'; params = { n: pos }; } else key = 'hQueuedNoPos';
     } else if (st === 'assigned') key = 'hAssigned';
+    else if (st === 'ticket') key = 'hTicket';
     else if (st === 'closed') key = 'hClosed';
     else if (st === 'offline') key = 'hOffline';
     if (!key) return;
-    hideTyping();
+    var entered = st !== S.handoff;
     var told = S.handoffTold;
     S.handoffTold = false;
-    if (!told) addNotice(key, params, 'xiaoer-notice-handoff xiaoer-handoff-' + st);
+    if (entered) hideTyping();
+    if (entered && !told && f.resumed !== true) addNotice(key, params, 'xiaoer-notice-handoff xiaoer-handoff-' + st);
     S.handoff = st;
+    S.hinfo = {
+      position: pos,
+      eta: Number(f.eta_seconds) || 0,
+      agent: typeof f.agent === 'string' ? f.agent : ''
+    };
     updateHumanButton();
-    if (st === 'closed') showRating();
+    renderHandoffBar();
+    if (st === 'offline') {
+      if (entered && f.resumed !== true) showLeaveForm();
+    } else {
+      hideLeaveForm();
+    }
+  }
+
+  // renderHandoffBar shows, under the header, the queue position and the
+  // estimated wait while queued, and the agent while assigned; it is hidden
+  // otherwise.
+  function renderHandoffBar() {
+    if (!R.hbar) return;
+    var st = S.handoff;
+    var h = S.hinfo || { position: 0, eta: 0, agent: '' };
+    var main = null;
+    var mainP = null;
+    var eta = null;
+    if (st === 'queued') {
+      if (h.position === 1) main = 'barNext';
+      else if (h.position > 1) { main = 'barQueued'; mainP = { pos: h.position, ahead: h.position - 1 }; }
+      else main = 'barQueuedNoPos';
+      if (h.eta > 0) eta = { m: Math.max(1, Math.ceil(h.eta / 60)) };
+    } else if (st === 'assigned') {
+      if (h.agent) { main = 'barAssigned'; mainP = { agent: h.agent }; } else main = 'barAssignedNoName';
+    }
+    R.hbar.hidden = !main;
+    R.hbar.className = 'xiaoer-hbar' + (st ? ' xiaoer-hbar-' + st : '');
+    setText(R.hbarMain, main, mainP);
+    setText(R.hbarEta, eta ? 'barEta' : null, eta);
+  }
+
+  // setText makes e show the text of key with params in the current
+  // language (and follow language changes), or nothing when key is null.
+  function setText(e, key, params) {
+    if (!key) {
+      e.removeAttribute('data-xi18n');
+      e.removeAttribute('data-xi18n-p');
+      e.textContent = '';
+      return;
+    }
+    e.setAttribute('data-xi18n', key);
+    if (params) e.setAttribute('data-xi18n-p', JSON.stringify(params));
+    else e.removeAttribute('data-xi18n-p');
+    e.textContent = t(key, params);
+  }
+
+  /* ---------- leaving a message (offline) ---------- */
+
+  var EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
+  var PHONE_RE = /^[0-9+ -]{5,20}$/;
+
+  // showLeaveForm adds, at the end of the chat, the form a shopper fills
+  // in when nobody can take the conversation: the message, how to answer
+  // (here, by e-mail or by phone) and the address or number. It sends a
+  // leave_message with a fresh client_id, shown as a pending shopper
+  // message; the ticket status removes the form.
+  function showLeaveForm() {
+    build();
+    if (S.leave && S.leave.form.parentNode) {
+      if (!S.leave.cid) insertNode(S.leave.form, 0, true); // move it to the end
+      return;
+    }
+    var form = el('form', 'xiaoer-leave');
+    form.noValidate = true;
+    form.appendChild(tEl('div', 'xiaoer-leave-title', 'leaveTitle'));
+    var text = el('textarea', 'xiaoer-leave-text');
+    text.rows = 3;
+    text.maxLength = MAX_LEN;
+    text.setAttribute('data-xi18n-ph', 'leaveText');
+    text.placeholder = t('leaveText');
+    text.setAttribute('aria-label', t('leaveText'));
+    form.appendChild(text);
+    var viaRow = el('label', 'xiaoer-leave-via-row');
+    viaRow.appendChild(tEl('span', 'xiaoer-leave-via-label', 'leaveVia'));
+    var via = el('select', 'xiaoer-leave-via');
+    [['chat', 'viaChat'], ['email', 'viaEmail'], ['phone', 'viaPhone']].forEach(function (o) {
+      var opt = tEl('option', '', o[1]);
+      opt.value = o[0];
+      via.appendChild(opt);
+    });
+    viaRow.appendChild(via);
+    form.appendChild(viaRow);
+    var contact = el('input', 'xiaoer-leave-contact');
+    contact.maxLength = 200;
+    contact.hidden = true;
+    form.appendChild(contact);
+    var problem = el('div', 'xiaoer-leave-error');
+    problem.setAttribute('role', 'alert');
+    problem.hidden = true;
+    form.appendChild(problem);
+    var submit = tEl('button', 'xiaoer-leave-submit', 'leaveSubmit');
+    submit.type = 'submit';
+    form.appendChild(submit);
+
+    var L = { form: form, text: text, via: via, contact: contact, problem: problem, submit: submit, cid: null };
+    function showContact() {
+      var v = via.value;
+      contact.hidden = v === 'chat';
+      contact.type = v === 'email' ? 'email' : v === 'phone' ? 'tel' : 'text';
+      contact.autocomplete = v === 'email' ? 'email' : v === 'phone' ? 'tel' : 'off';
+      var ph = v === 'email' ? 'leaveEmail' : 'leavePhone';
+      contact.setAttribute('data-xi18n-ph', ph);
+      contact.placeholder = t(ph);
+      contact.setAttribute('aria-label', t(ph));
+    }
+    via.addEventListener('change', function () { showContact(); leaveProblem(L, null); });
+    showContact();
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (L.cid) return;
+      var body = text.value.replace(/^\s+|\s+$/g, '');
+      var v = via.value;
+      var c = v === 'chat' ? '' : contact.value.replace(/^\s+|\s+$/g, '');
+      var digits = c.replace(/[^0-9]/g, '').length;
+      if (!body) { leaveProblem(L, 'leaveNeedText'); text.focus(); return; }
+      if (v === 'email' && !EMAIL_RE.test(c)) { leaveProblem(L, 'leaveBadEmail'); contact.focus(); return; }
+      if (v === 'phone' && (!PHONE_RE.test(c) || digits < 5)) { leaveProblem(L, 'leaveBadPhone'); contact.focus(); return; }
+      leaveProblem(L, null);
+      L.cid = sendText(body, { via: v, contact: c });
+      setLeaveBusy(L, !!L.cid);
+    });
+    S.leave = L;
+    insertNode(form, 0, true);
+    setTimeout(function () { try { text.focus({ preventScroll: true }); } catch (e) { text.focus(); } }, 0);
+  }
+
+  function leaveProblem(L, key, raw) {
+    if (!key && raw == null) { L.problem.hidden = true; setText(L.problem, null); return; }
+    L.problem.hidden = false;
+    if (raw != null) { setText(L.problem, null); L.problem.textContent = raw; } else setText(L.problem, key);
+  }
+
+  function setLeaveBusy(L, busy) {
+    L.form.classList.toggle('xiaoer-leave-sent', busy);
+    [L.text, L.via, L.contact, L.submit].forEach(function (e) { e.disabled = busy; });
+    setText(L.submit, busy ? 'leaveSending' : 'leaveSubmit');
+  }
+
+  function hideLeaveForm() {
+    if (!S.leave) return;
+    if (S.leave.form.parentNode) S.leave.form.parentNode.removeChild(S.leave.form);
+    S.leave = null;
+  }
+
+  // leaveRefused gives the form back when the server refused the left
+  // message (an invalid contact, say): the pending bubble goes, the form
+  // shows why, and the next submit sends a fresh client_id.
+  function leaveRefused(f) {
+    var L = S.leave;
+    var p = S.pending[L.cid];
+    if (p) {
+      clearTimeout(p.timer);
+      delete S.pending[p.cid];
+      S.order = S.order.filter(function (c) { return c !== p.cid; });
+      if (p.el.parentNode) p.el.parentNode.removeChild(p.el);
+    }
+    L.cid = null;
+    setLeaveBusy(L, false);
+    if (f.message) leaveProblem(L, null, String(f.message)); else leaveProblem(L, 'errGeneric');
+  }
+
+  /* ---------- pre-chat choice ---------- */
+
+  // showPrechat offers, before the first message, the assistant or a
+  // person (hello.prechat). Either choice, or simply typing, removes it.
+  function showPrechat() {
+    if (S.prechatEl || !S.greetingEl) return;
+    var box = el('div', 'xiaoer-prechat');
+    var ask = tEl('button', 'xiaoer-prechat-ask', 'prechatAsk');
+    ask.type = 'button';
+    var human = tEl('button', 'xiaoer-prechat-human', 'prechatHuman');
+    human.type = 'button';
+    human.insertBefore(icon('headset'), human.firstChild);
+    ask.addEventListener('click', function () {
+      dismissPrechat();
+      try { R.input.focus({ preventScroll: true }); } catch (e) { R.input.focus(); }
+    });
+    human.addEventListener('click', function () {
+      dismissPrechat();
+      requestHuman();
+    });
+    box.appendChild(ask);
+    box.appendChild(human);
+    S.greetingEl.classList.add('xiaoer-greeting-prechat');
+    S.greetingEl.appendChild(box);
+    S.prechatEl = box;
+  }
+
+  function dismissPrechat() {
+    S.prechatDone = true;
+    if (!S.prechatEl) return;
+    if (S.prechatEl.parentNode) S.prechatEl.parentNode.removeChild(S.prechatEl);
+    if (S.greetingEl) S.greetingEl.classList.remove('xiaoer-greeting-prechat');
+    S.prechatEl = null;
   }
 
   function onError(f) {
     hideTyping();
+    if (S.leave && S.leave.cid && f.client_id === S.leave.cid) { leaveRefused(f); return; }
     var p = f.client_id != null && S.pending[f.client_id];
     if (p) { clearTimeout(p.timer); setPendingState(p, 'failed'); }
     var code = String(f.code || '');
@@ -1677,6 +1995,9 @@
   /* Handoff & rating                                                    */
   /* ------------------------------------------------------------------ */
 
+  // updateHumanButton keeps the header's "talk to a person" button, shown
+  // at every turn, disabled only while a person has or is about to have
+  // the conversation.
   function updateHumanButton() {
     if (!R.human) return;
     var busy = S.handoff === 'queued' || S.handoff === 'assigned' || S.handoff === 'requested';
@@ -1695,8 +2016,16 @@
     }, 15000);
   }
 
-  function showRating() {
+  // buildRating is the 1-5 rating shown with a bot message carrying a
+  // rating card (id is that message's id); a prompt already answered
+  // shows thanks.
+  function buildRating(id) {
     var box = el('div', 'xiaoer-rating');
+    if (id && ratedGiven[id]) {
+      box.classList.add('xiaoer-rating-done');
+      box.appendChild(tEl('div', 'xiaoer-rating-title', 'rateThanks'));
+      return box;
+    }
     box.appendChild(tEl('div', 'xiaoer-rating-title', 'rateTitle'));
     var stars = el('div', 'xiaoer-stars');
     stars.setAttribute('role', 'radiogroup');
@@ -1740,6 +2069,7 @@
       var c = comment.value.replace(/^\s+|\s+$/g, '');
       if (c) fr.comment = c;
       sendControl(fr);
+      saveRated(id, score);
       box.textContent = '';
       box.classList.add('xiaoer-rating-done');
       box.appendChild(tEl('div', 'xiaoer-rating-title', 'rateThanks'));
@@ -1747,7 +2077,7 @@
     box.appendChild(stars);
     box.appendChild(comment);
     box.appendChild(submit);
-    insertNode(box, 0, false);
+    return box;
   }
 
   /* ------------------------------------------------------------------ */
