@@ -190,13 +190,17 @@ func TestBrowserConsoleTicket(t *testing.T) {
 	shopper.openShop(srv.Base, "as-demo-cn")
 	const human = "我要找人工客服"
 	shopper.ask(human)
-	shopper.waitUntil("the leave-message form shows", `!!document.querySelector('.xiaoer-leave-form')`)
+	shopper.waitUntil("the leave-message form shows", `!!document.querySelector('form.xiaoer-leave')`)
 	const left = "我的耳机有杂音，想换一个，请回电"
-	shopper.do("leave a message",
-		chromedp.SendKeys(chromedp.CSS(`.xiaoer-leave-form textarea`), left),
-		chromedp.Click(chromedp.CSS(`.xiaoer-leave-form button[type=submit]`)),
+	const callMe = "139-1234-5678"
+	shopper.do("leave a message, to be called back",
+		chromedp.SendKeys(chromedp.CSS(`form.xiaoer-leave .xiaoer-leave-text`), left),
+		chromedp.Evaluate[chromedp.Void](`void (function(){var s=document.querySelector('form.xiaoer-leave .xiaoer-leave-via');
+s.value='phone';s.dispatchEvent(new Event('change',{bubbles:true}))})()`),
+		chromedp.SendKeys(chromedp.CSS(`form.xiaoer-leave .xiaoer-leave-contact`), callMe),
+		chromedp.Click(chromedp.CSS(`form.xiaoer-leave .xiaoer-leave-submit`)),
 	)
-	shopper.waitUntil("the message is taken", `document.querySelector('.xiaoer-list').textContent.indexOf(`+js(left)+`)>=0&&!document.querySelector('.xiaoer-leave-form')`)
+	shopper.waitUntil("the message is taken", `document.querySelector('.xiaoer-list').textContent.indexOf(`+js(left)+`)>=0&&!document.querySelector('form.xiaoer-leave')`)
 
 	// 2. The agent signs in: the ticket is listed first, with the message.
 	agent.openConsole(srv.Base, "agent.li", pw)
@@ -211,6 +215,13 @@ func TestBrowserConsoleTicket(t *testing.T) {
 	agent.goOnline()
 	agent.do("open the ticket", chromedp.Click(chromedp.CSS(`#board-tickets [data-conversation] .item-open`)))
 	agent.waitUntil("the ticket is shown", `!document.getElementById('ticket').hidden&&document.getElementById('ticket').textContent.indexOf(`+js(left)+`)>=0`)
+	// The contact is masked until revealed.
+	contact := `(function(){var e=document.querySelector('#ticket [data-field=contact]');return e?e.textContent:''})()`
+	if c := eval[string](agent, contact); c == "" || c == callMe {
+		t.Errorf("the ticket's contact shows %q; want it masked", c)
+	}
+	agent.do("reveal the contact", chromedp.Click(chromedp.ID("reveal-contact")))
+	agent.waitUntil("the contact is revealed", contact+`===`+js(callMe))
 
 	// 3. Claim and answer.
 	agent.do("claim", chromedp.Click(chromedp.ID("claim-btn")))
