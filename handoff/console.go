@@ -469,6 +469,7 @@ func (d *Desk) Reveal(ctx context.Context, me Staff, conversationID string, fiel
 func (d *Desk) Connect(id int64) {
 	d.mu.Lock()
 	d.conns[id]++
+	delete(d.gone, id)
 	d.mu.Unlock()
 	d.notify(0, Notice{Kind: "board"})
 	d.wake()
@@ -480,6 +481,7 @@ func (d *Desk) Disconnect(id int64) {
 	d.mu.Lock()
 	if d.conns[id]--; d.conns[id] <= 0 {
 		delete(d.conns, id)
+		d.gone[id] = d.cfg.Now()
 	}
 	d.mu.Unlock()
 	d.notify(0, Notice{Kind: "board"})

@@ -49,6 +49,10 @@ type Config struct {
 	// Tick is how often the queue is re-ranked (waiting time raises
 	// priority), estimates refreshed and idle agents given work; zero means 15 s.
 	Tick time.Duration
+	// AbandonAfter is how long an agent may be away from every console
+	// before their conversations go back to the queue (or become tickets
+	// when nobody is there); zero means 3 minutes. A reload takes seconds.
+	AbandonAfter time.Duration
 	// Now returns the current time; zero means time.Now.
 	Now func() time.Time
 }
@@ -145,6 +149,8 @@ type Desk struct {
 	presence map[int64]Presence // chosen by the agent; Online when first connected
 	conns    map[int64]int      // open consoles per agent
 	lastGot  map[int64]time.Time
+	gone     map[int64]time.Time // when each agent's last console closed
+	started  time.Time           // agents never connected count as gone since then
 	told     map[int64]queueSpot // the last position and estimate each queued case was told
 	kick     chan struct{}       // wakes Run to route now
 	wg       sync.WaitGroup      // summaries being written
@@ -192,11 +198,15 @@ func NewDesk(cfg Config, deps Deps, log *slog.Logger) *Desk {
 	if cfg.Tick <= 0 {
 		cfg.Tick = 15 * time.Second
 	}
+	if cfg.AbandonAfter <= 0 {
+		cfg.AbandonAfter = 3 * time.Minute
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	return &Desk{cfg: cfg, deps: deps, log: log, presence: map[int64]Presence{}, conns: map[int64]int{},
-		lastGot: map[int64]time.Time{}, told: map[int64]queueSpot{}, kick: make(chan struct{}, 1)}
+		lastGot: map[int64]time.Time{}, told: map[int64]queueSpot{}, kick: make(chan struct{}, 1),
+		gone: map[int64]time.Time{}, started: cfg.Now()}
 }
 
 // SetAssistant sets the model-backed summarizer and drafter, for a desk

@@ -376,3 +376,84 @@ func TestRevealIsAuditedAndTheAuditLogIsAppendOnly(t *testing.T) {
 		t.Errorf("reveal of an unknown field: %v", err)
 	}
 }
+
+// TestAbsentAgentsConversationsAreTakenBack: an agent who closes every
+// console keeps their conversations through a reload, but not for long:
+// after AbandonAfter they go to someone else, or become tickets when
+// nobody is there.
+func TestAbsentAgentsConversationsAreTakenBack(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	f := newFixture(t, handoff.Config{Now: clock, Tick: 5 * time.Millisecond, AbandonAfter: 3 * time.Minute})
+	wang, li := f.agent(t, "wang", auth.RoleAgent), f.agent(t, "lina", auth.RoleAgent)
+	f.desk.Connect(wang.ID)
+	first, second := f.conversation(t, "zh"), f.conversation(t, "en")
+	for _, c := range []string{first, second} {
+		if st, err := f.desk.Request(ctx, bot.HandoffRequest{ConversationID: c, Trigger: bot.TriggerButton}); err != nil || st.Agent != "Wang" {
+			t.Fatalf("request: %+v, %v", st, err)
+		}
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { f.desk.Run(runCtx); close(done) }()
+	defer func() { stop(); <-done }()
+	waitFor := func(conv, status, agent string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			st, _ := f.desk.Status(ctx, conv)
+			if st.Status == status && st.Agent == agent {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: status %+v, want %s %q", conv, st, status, agent)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+
+	f.desk.Disconnect(wang.ID) // a reload...
+	advance(time.Minute)
+	f.desk.Connect(wang.ID) // ...comes back in time
+	f.desk.Disconnect(wang.ID)
+	advance(2 * time.Minute)
+	f.desk.Connect(li.ID)
+	time.Sleep(30 * time.Millisecond) // several routing passes: wang has been gone 2 minutes only
+	waitFor(first, handoff.StatusAssigned, "Wang")
+
+	advance(2 * time.Minute) // gone 4 minutes: both go to Lina, who is online
+	waitFor(first, handoff.StatusAssigned, "Lina")
+	waitFor(second, handoff.StatusAssigned, "Lina")
+
+	f.desk.Disconnect(li.ID)
+	advance(4 * time.Minute) // nobody there: tickets
+	waitFor(first, handoff.StatusTicket, "")
+	waitFor(second, handoff.StatusTicket, "")
+}
+
+// TestTicketJoinsTheQueueWhenSomeoneIsThere: a shopper who left a message
+// and asks for a person again once an agent is online is routed at once.
+func TestTicketJoinsTheQueueWhenSomeoneIsThere(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, handoff.Config{})
+	conv := f.conversation(t, "en")
+	if st, _ := f.desk.Request(ctx, bot.HandoffRequest{ConversationID: conv, Trigger: bot.TriggerButton}); st.Status != handoff.StatusOffline {
+		t.Fatalf("status %+v, want offline", st)
+	}
+	if st, _ := f.desk.LeaveMessage(ctx, conv, bot.LeftMessage{Text: "call me"}); st.Status != handoff.StatusTicket {
+		t.Fatalf("status %+v, want ticket", st)
+	}
+	// Asking again with nobody there keeps the ticket.
+	if st, _ := f.desk.Request(ctx, bot.HandoffRequest{ConversationID: conv, Trigger: bot.TriggerButton}); st.Status != handoff.StatusTicket {
+		t.Fatalf("status %+v, want the ticket still", st)
+	}
+	wang := f.agent(t, "wang", auth.RoleAgent)
+	f.desk.Connect(wang.ID)
+	st, err := f.desk.Request(ctx, bot.HandoffRequest{ConversationID: conv, Trigger: bot.TriggerButton})
+	if err != nil || st.Status != handoff.StatusAssigned || st.Agent != "Wang" {
+		t.Fatalf("with an agent online: %+v, %v; want assigned", st, err)
+	}
+}

@@ -21,6 +21,8 @@ const (
 	sayRequeued
 	sayClosed
 	sayRate
+	sayAgentLeft
+	sayAgentLeftTicket
 )
 
 var sayings = map[int][2]string{
@@ -40,6 +42,10 @@ var sayings = map[int][2]string{
 	sayRequeued:    {"正在为您转接其他客服，您目前排在第 %d 位，预计等待%s。", "I'm finding another agent for you. You are number %d in the queue; the wait is %s."},
 	sayClosed: {"人工客服已结束本次对话。如还有问题，AI 助手小二随时为您服务。",
 		"The agent has ended this chat. Xiaoer, the AI assistant, is here again if you need anything else."},
+	sayAgentLeft: {"负责您的客服暂时离开了，正在为您转接其他客服，您目前排在第 %d 位，预计等待%s。",
+		"Your agent had to step away. I'm finding you another one: you are number %d in the queue; the wait is %s."},
+	sayAgentLeftTicket: {"负责您的客服暂时离开了，目前没有其他客服在线。您的问题已转为留言，客服上线后会在这里回复您。",
+		"Your agent had to step away and nobody else is online right now. Your question is kept as a message; an agent will reply here."},
 	sayRate: {"请为本次人工服务打个分吧（1–5 星）。", "How would you rate the help you got from our agent? (1–5 stars)"},
 }
 

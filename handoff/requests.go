@@ -29,7 +29,25 @@ func (d *Desk) Request(ctx context.Context, req bot.HandoffRequest) (bot.Handoff
 	defer d.routeMu.Unlock()
 	now := d.cfg.Now()
 
-	if open, err := d.deps.Store.OpenCaseOf(ctx, conv.ID); err == nil {
+	agents, err := d.agentsNow(ctx)
+	if err != nil {
+		return bot.HandoffStatus{}, fmt.Errorf("handoff: request: %w", err)
+	}
+	open, err := d.deps.Store.OpenCaseOf(ctx, conv.ID)
+	if err == nil && open.Status == StatusTicket && d.staffed(agents, now) {
+		// A message left earlier, and now someone is here: the
+		// conversation joins the queue like a new request.
+		queued := open
+		queued.Status = StatusQueued
+		if err := d.deps.Store.UpdateCase(ctx, open.ID, StatusTicket, 0, queued); err != nil && !errors.Is(err, ErrTaken) {
+			return bot.HandoffStatus{}, fmt.Errorf("handoff: queue a ticket: %w", err)
+		}
+		d.notify(0, Notice{Kind: "board"})
+		if open, err = d.deps.Store.OpenCaseOf(ctx, conv.ID); err == nil && open.Status == StatusQueued {
+			return d.routeNew(ctx, open, agents, lang, req, now)
+		}
+	}
+	if err == nil {
 		st, err := d.statusOf(ctx, open)
 		if err != nil {
 			return st, err
@@ -47,10 +65,6 @@ func (d *Desk) Request(ctx context.Context, req bot.HandoffRequest) (bot.Handoff
 		return bot.HandoffStatus{}, fmt.Errorf("handoff: request: %w", err)
 	}
 
-	agents, err := d.agentsNow(ctx)
-	if err != nil {
-		return bot.HandoffStatus{}, fmt.Errorf("handoff: request: %w", err)
-	}
 	c := Case{ConversationID: conv.ID, ShopperID: conv.ShopperID, Lang: lang, Trigger: req.Trigger,
 		Status: StatusQueued, RequestedAt: now}
 	if req.Shopper != nil {
@@ -82,9 +96,15 @@ func (d *Desk) Request(ctx context.Context, req bot.HandoffRequest) (bot.Handoff
 		d.summarizeLater(stored, lang)
 	}
 	d.notify(0, Notice{Kind: "board"})
+	return d.routeNew(ctx, stored, agents, lang, req, now)
+}
+
+// routeNew gives a newly queued case to a free agent in auto routing, or
+// tells the shopper their place in the queue. Called with routeMu held.
+func (d *Desk) routeNew(ctx context.Context, c Case, agents []Agent, lang string, req bot.HandoffRequest, now time.Time) (bot.HandoffStatus, error) {
 	if d.cfg.Routing == RoutingAuto {
 		if i, ok := d.pickAgent(agents, lang); ok {
-			err := d.assign(ctx, stored, StatusQueued, 0, agents[i], now)
+			err := d.assign(ctx, c, StatusQueued, 0, agents[i], now)
 			if err == nil {
 				return bot.HandoffStatus{Status: StatusAssigned, Agent: agents[i].Name, Text: say(lang, sayAssigned, agents[i].Name)}, nil
 			}
@@ -93,16 +113,16 @@ func (d *Desk) Request(ctx context.Context, req bot.HandoffRequest) (bot.Handoff
 			}
 		}
 	}
-	st, err := d.statusOf(ctx, stored)
+	st, err := d.statusOf(ctx, c)
 	if err != nil {
 		return st, err
 	}
 	st.Text = say(lang, sayQueued, st.Position, waitText(lang, time.Duration(st.ETASeconds)*time.Second))
 	d.mu.Lock()
-	d.told[stored.ID] = queueSpot{pos: st.Position, eta: st.ETASeconds}
+	d.told[c.ID] = queueSpot{pos: st.Position, eta: st.ETASeconds}
 	d.mu.Unlock()
-	d.log.Info("handoff queued", "conversation", conv.ID, "trigger", req.Trigger, "position", st.Position)
-	return st, d.tell(ctx, conv.ID, req.ReplyTo, st.Text, st)
+	d.log.Info("handoff queued", "conversation", c.ConversationID, "trigger", req.Trigger, "position", st.Position)
+	return st, d.tell(ctx, c.ConversationID, req.ReplyTo, st.Text, st)
 }
 
 // Status says where a conversation stands (bot.Handoff): its open case, or

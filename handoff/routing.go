@@ -149,11 +149,14 @@ func (d *Desk) route(ctx context.Context) {
 
 func (d *Desk) routeLocked(ctx context.Context) error {
 	now := d.cfg.Now()
-	queue, err := d.deps.Store.Cases(ctx, StatusQueued)
+	agents, err := d.agentsNow(ctx)
 	if err != nil {
 		return err
 	}
-	agents, err := d.agentsNow(ctx)
+	if err := d.reclaim(ctx, agents, now); err != nil {
+		return err
+	}
+	queue, err := d.deps.Store.Cases(ctx, StatusQueued)
 	if err != nil {
 		return err
 	}
@@ -253,4 +256,61 @@ func (d *Desk) tell(ctx context.Context, conversationID, replyTo, text string, s
 	d.deps.Publish.Publish(conversationID, bot.Event{Type: bot.EventMessage, Message: &m})
 	d.deps.Publish.Publish(conversationID, bot.Event{Type: bot.EventHandoff, Handoff: &st})
 	return nil
+}
+
+// reclaim takes back the conversations of agents who have had no console
+// open for Config.AbandonAfter (or who were disabled): back to the queue
+// when someone can take them, else kept as tickets. The shopper is told.
+func (d *Desk) reclaim(ctx context.Context, agents []Agent, now time.Time) error {
+	assigned, err := d.deps.Store.Cases(ctx, StatusAssigned)
+	if err != nil || len(assigned) == 0 {
+		return err
+	}
+	staffed := d.staffed(agents, now)
+	for _, c := range assigned {
+		i := slices.IndexFunc(agents, func(a Agent) bool { return a.ID == c.AgentID })
+		if i >= 0 && (agents[i].Connected || now.Sub(d.goneSince(c.AgentID)) < d.cfg.AbandonAfter) {
+			continue
+		}
+		back := c
+		back.AgentID, back.AssignedAt = 0, time.Time{}
+		back.Status = StatusTicket
+		if staffed {
+			back.Status = StatusQueued
+		}
+		if err := d.deps.Store.UpdateCase(ctx, c.ID, StatusAssigned, c.AgentID, back); errors.Is(err, ErrTaken) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		d.log.Info("conversation taken back from an absent agent", "conversation", c.ConversationID, "agent", c.AgentID, "to", back.Status)
+		st := bot.HandoffStatus{Status: back.Status}
+		text := say(c.Lang, sayAgentLeftTicket)
+		if staffed {
+			if st, err = d.statusOf(ctx, back); err != nil {
+				return err
+			}
+			text = say(c.Lang, sayAgentLeft, st.Position, waitText(c.Lang, time.Duration(st.ETASeconds)*time.Second))
+		}
+		if err := d.tell(ctx, c.ConversationID, "", text, st); err != nil {
+			return err
+		}
+		if i >= 0 {
+			agents[i].Active--
+		}
+		d.notify(c.AgentID, Notice{Kind: "case", ConversationID: c.ConversationID})
+		d.notify(0, Notice{Kind: "board"})
+	}
+	return nil
+}
+
+// goneSince is when agent id's last console closed: the desk's start for
+// an agent never connected since.
+func (d *Desk) goneSince(id int64) time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t, ok := d.gone[id]; ok {
+		return t
+	}
+	return d.started
 }
