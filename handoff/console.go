@@ -15,6 +15,10 @@ import (
 	"github.com/xiaoer-cs/xiaoer/knowledge"
 )
 
+// suggestionFloor is the confidence a knowledge entry needs to be
+// suggested to an agent: lower ones are noise more often than help.
+const suggestionFloor = 0.3
+
 // Limits of what agents type.
 const (
 	maxReplyRunes = 2000
@@ -368,7 +372,7 @@ func (d *Desk) Suggest(ctx context.Context, me Staff, conversationID string) (Su
 		return out, fmt.Errorf("handoff: suggestions: %w", err)
 	}
 	for _, h := range res.Hits {
-		if h.Confidence < 0.2 {
+		if h.Confidence < suggestionFloor {
 			continue
 		}
 		out.Entries = append(out.Entries, Suggestion{ID: h.ID, Title: h.Question, Answer: h.Answer, Confidence: h.Confidence})
