@@ -320,6 +320,7 @@ func newFakeDesk(t *testing.T) *fakeDesk {
 	d := &fakeDesk{t: t, status: "assigned", presence: "online"}
 	mux := http.NewServeMux()
 	mux.Handle("GET /favicon.svg", http.FileServer(http.Dir("../../web/static")))
+	mux.Handle("GET /staff.css", http.FileServer(http.Dir("../../web/static")))
 	mux.Handle("GET /console/", http.StripPrefix("/console/", http.FileServer(http.Dir("../../web/static/console"))))
 	mux.HandleFunc("POST /api/v1/auth/login", func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ Username, Password string }
