@@ -167,3 +167,29 @@ func TestViewTranscriptPersonalDataMaskedOrAudited(t *testing.T) {
 			"while the summary and board mask it")
 	}
 }
+
+// TestLastAssignedAgentKeepsAccessAfterAMissedRequest: an agent sees the
+// conversations "assigned, or last assigned, to them". A later request
+// made while nobody is online is recorded as a closed "missed" case with
+// no agent; it must not take the conversation away from the agent who
+// last had it (e.g. one closed as follow_up).
+func TestLastAssignedAgentKeepsAccessAfterAMissedRequest(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, handoff.Config{})
+	wang := f.agent(t, "wang", auth.RoleAgent)
+	f.desk.Connect(wang.ID)
+	conv := f.conversation(t, "en")
+	if st, err := f.desk.Request(ctx, bot.HandoffRequest{ConversationID: conv, Trigger: bot.TriggerButton}); err != nil || st.Agent != "Wang" {
+		t.Fatalf("request: %+v, %v", st, err)
+	}
+	if _, err := f.desk.Close(ctx, wang, conv, "follow_up"); err != nil {
+		t.Fatal(err)
+	}
+	f.desk.Disconnect(wang.ID) // end of shift
+	if st, err := f.desk.Request(ctx, bot.HandoffRequest{ConversationID: conv, Trigger: bot.TriggerButton}); err != nil || st.Status != handoff.StatusOffline {
+		t.Fatalf("request at night: %+v, %v", st, err)
+	}
+	if _, err := f.desk.Conversation(ctx, wang, conv); err != nil {
+		t.Errorf("the agent who last had the conversation can no longer read it after a missed request: %v", err)
+	}
+}
