@@ -193,3 +193,35 @@ func TestLastAssignedAgentKeepsAccessAfterAMissedRequest(t *testing.T) {
 		t.Errorf("the agent who last had the conversation can no longer read it after a missed request: %v", err)
 	}
 }
+
+// TestQueuedShopperToldWhenOvertaken: "queued shoppers get a new handoff
+// frame whenever their place or estimate changes; the queue is re-ranked
+// on every change". A higher-priority arrival moves a waiting shopper
+// from 1st to 2nd, but they are told only at the next 15 s tick.
+func TestQueuedShopperToldWhenOvertaken(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, handoff.Config{Routing: handoff.RoutingClaim}) // Tick: the default 15 s
+	wang := f.agent(t, "wang", auth.RoleAgent)
+	f.desk.Connect(wang.ID)
+	calm := f.conversation(t, "zh")
+	if st, err := f.desk.Request(ctx, bot.HandoffRequest{ConversationID: calm, Trigger: bot.TriggerButton}); err != nil || st.Position != 1 {
+		t.Fatalf("calm: %+v, %v", st, err)
+	}
+	runDesk(t, f.desk)
+	time.Sleep(100 * time.Millisecond) // the first routing pass
+	upset := f.conversation(t, "zh")
+	if st, err := f.desk.Request(ctx, bot.HandoffRequest{ConversationID: upset, Trigger: bot.TriggerUpset}); err != nil || st.Position != 1 {
+		t.Fatalf("upset: %+v, %v", st, err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		hs := f.pub.handoffs(calm)
+		if last := hs[len(hs)-1]; last.Position == 2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("2 s after being overtaken the calm shopper's last handoff frame is %+v, want position 2", hs[len(hs)-1])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
