@@ -59,7 +59,7 @@ func (b *Bot) answer(ctx context.Context, t Turn, upto int64, log *slog.Logger) 
 		return r, TriggerUpset, nil
 	}
 	talk := smallTalk(t.Text)
-	if t.Shopper != nil && talk != talkThanks && talk != talkBye && slices.Contains(b.cfg.DirectTiers, strings.ToLower(t.Shopper.Tier)) {
+	if t.Shopper != nil && !t.peopleAway && talk != talkThanks && talk != talkBye && slices.Contains(b.cfg.DirectTiers, strings.ToLower(t.Shopper.Tier)) {
 		return r, TriggerTier, nil
 	}
 	if b.llm != nil && talk == talkNone {

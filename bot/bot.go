@@ -103,6 +103,9 @@ type HandoffStatus struct {
 	ETASeconds int `json:"eta_seconds,omitempty"`
 	// Agent is the display name of the agent the conversation is with.
 	Agent string `json:"agent,omitempty"`
+	// Available, from Status, says whether someone could take the
+	// conversation now (within the hours, an agent online).
+	Available bool `json:"-"`
 	// Text is what the shopper was told, in the conversation's language.
 	Text string `json:"-"`
 }
@@ -155,6 +158,10 @@ type Turn struct {
 	// Leave, when set, is a message left for the agents while nobody was
 	// there (after an "offline" handoff): it becomes a ticket.
 	Leave *LeftMessage
+
+	// peopleAway is set by the bot: nobody could take the conversation
+	// now, so rules that skip the bot (member tiers) do not apply.
+	peopleAway bool
 }
 
 // Feedback is a shopper's vote on whether a bot message helped.
@@ -194,7 +201,7 @@ type Config struct {
 	Now func() time.Time
 	// DirectTiers are member tiers (lower case) whose shoppers skip the
 	// bot: their messages go to a person (trigger "tier"), except thanks
-	// and goodbyes.
+	// and goodbyes, and except when nobody could take them (the bot answers).
 	DirectTiers []string
 	// LLM configures answers phrased by a model; it is used only when
 	// Deps.Model is set.
@@ -430,6 +437,7 @@ func (b *Bot) turn(ctx context.Context, t Turn, log *slog.Logger) error {
 	if st.Status == "queued" || st.Status == "assigned" {
 		return nil
 	}
+	t.peopleAway = !st.Available
 	b.pub.Publish(t.ConversationID, Event{Type: EventTyping, Role: RoleBot})
 
 	reply, handoffTrigger, err := b.answer(ctx, t, shopperMsg.Seq, log)

@@ -50,8 +50,7 @@ func (d *Desk) Board(ctx context.Context, me Staff) (Board, error) {
 	}
 	b := Board{Tickets: []Case{}, Queue: []Case{}, Mine: []Case{}, Agents: agents, Open: d.cfg.Hours.Open(now)}
 	for _, c := range open {
-		c.LastText = clip(maskText(c.LastText), 120)
-		c.Ticket = maskTicket(c.Ticket)
+		c = forStaff(c)
 		switch {
 		case c.Status == StatusTicket:
 			b.Tickets = append(b.Tickets, c)
@@ -96,15 +95,45 @@ func maskTicket(t *Ticket) *Ticket {
 // assigned (or last assigned) to them. Anything else is ErrNotFound, like
 // a conversation that does not exist.
 func (d *Desk) visibleCase(ctx context.Context, me Staff, conversationID string) (Case, error) {
-	c, err := d.deps.Store.LastCaseOf(ctx, conversationID)
+	cases, err := d.deps.Store.CasesOf(ctx, conversationID)
 	if err != nil {
 		return Case{}, err
 	}
-	if me.Admin || c.Status == StatusQueued || c.Status == StatusTicket || (c.AgentID != 0 && c.AgentID == me.ID) {
+	if len(cases) == 0 {
+		return Case{}, ErrNotFound
+	}
+	c := cases[0]
+	if me.Admin || c.Status == StatusQueued || c.Status == StatusTicket {
 		return c, nil
+	}
+	// Otherwise the agent who had it last: a later request that found
+	// nobody (a missed case, with no agent) does not take it from them.
+	for _, old := range cases {
+		if old.AgentID != 0 {
+			if old.AgentID == me.ID {
+				return c, nil
+			}
+			break
+		}
 	}
 	return Case{}, ErrNotFound
 }
+
+// forStaff hides the personal data of a case shown in the console: the
+// ticket's text and contact and the last message. Reveal shows them.
+func forStaff(c Case) Case {
+	c.Ticket = maskTicket(c.Ticket)
+	c.LastText = clip(maskText(c.LastText), 120)
+	for i, q := range c.Summary.Questions {
+		c.Summary.Questions[i] = maskText(q)
+	}
+	return c
+}
+
+// MaskForStaff hides the personal data in a message's text as the console
+// shows it until an agent reveals it ("138****5678"): the web layer uses it
+// for the messages it streams to agents.
+func MaskForStaff(text string) string { return maskText(text) }
 
 // CanSee returns nil when me may read the conversation, else ErrNotFound.
 func (d *Desk) CanSee(ctx context.Context, me Staff, conversationID string) error {
@@ -133,6 +162,9 @@ type View struct {
 	// Shopper is the profile with personal data masked; nil for a visitor.
 	Shopper *bot.Shopper `json:"shopper"`
 	Orders  []bot.Order  `json:"orders"`
+	// Masked says that personal data in the transcript is hidden: Reveal
+	// with the field "transcript" shows it.
+	Masked bool `json:"masked"`
 }
 
 // Conversation returns the console's view of a conversation: the case,
@@ -143,8 +175,7 @@ func (d *Desk) Conversation(ctx context.Context, me Staff, conversationID string
 	if err != nil {
 		return View{}, err
 	}
-	c.Ticket = maskTicket(c.Ticket)
-	c.LastText = clip(maskText(c.LastText), 120)
+	c = forStaff(c)
 	if c.Status == StatusQueued {
 		if st, err := d.statusOf(ctx, c); err == nil {
 			c.Position, c.ETASeconds = st.Position, st.ETASeconds
@@ -153,6 +184,11 @@ func (d *Desk) Conversation(ctx context.Context, me Staff, conversationID string
 	v := View{Case: c, Orders: []bot.Order{}}
 	if v.Messages, err = d.transcript(ctx, conversationID); err != nil {
 		return View{}, fmt.Errorf("handoff: transcript: %w", err)
+	}
+	for i, m := range v.Messages {
+		if masked := maskText(m.Text); masked != m.Text {
+			v.Messages[i].Text, v.Masked = masked, true
+		}
 	}
 	if v.Notes, err = d.deps.Store.Notes(ctx, conversationID); err != nil {
 		return View{}, fmt.Errorf("handoff: notes: %w", err)
@@ -196,15 +232,21 @@ func (d *Desk) Claim(ctx context.Context, me Staff, conversationID string) (Case
 		return c, err
 	}
 	d.wake() // the others move up
-	return d.deps.Store.OpenCaseOf(ctx, conversationID)
+	return d.openForStaff(ctx, conversationID)
+}
+
+// openForStaff returns the conversation's open case as the console shows it.
+func (d *Desk) openForStaff(ctx context.Context, conversationID string) (Case, error) {
+	c, err := d.deps.Store.OpenCaseOf(ctx, conversationID)
+	return forStaff(c), err
 }
 
 // Reply stores me's message to the shopper, then delivers it. The
 // conversation must be assigned to me. A resend with the same clientID
 // returns the stored message, created false, without storing or
 // delivering it again. The returned message carries clientID as the
-// console sent it (stored, it is prefixed with the agent's id, so that it
-// cannot collide with the shopper's ids).
+// console sent it (stored, it is prefixed with "agent <id>:", with a
+// space no shopper's client_id may contain, so the two never collide).
 func (d *Desk) Reply(ctx context.Context, me Staff, conversationID, clientID, text string) (m bot.Message, created bool, err error) {
 	text = strings.TrimSpace(text)
 	switch {
@@ -220,7 +262,7 @@ func (d *Desk) Reply(ctx context.Context, me Staff, conversationID, clientID, te
 		return bot.Message{}, false, err
 	}
 	m, dup, err := d.deps.Store.AppendMessage(ctx, bot.Message{ConversationID: c.ConversationID, Role: bot.RoleAgent,
-		Text: text, ClientID: "agent-" + strconv.FormatInt(me.ID, 10) + ":" + clientID, AgentName: me.Name})
+		Text: text, ClientID: "agent " + strconv.FormatInt(me.ID, 10) + ":" + clientID, AgentName: me.Name})
 	if err != nil {
 		return bot.Message{}, false, fmt.Errorf("handoff: store reply: %w", err)
 	}
@@ -260,8 +302,9 @@ func (d *Desk) AddNote(ctx context.Context, me Staff, conversationID, text strin
 }
 
 // Transfer gives me's conversation to agent to, or back to the queue
-// when to is 0 (ranked as before). ErrNoAgent when to cannot take it:
-// unknown, not connected, offline, or full.
+// when to is 0 (ranked as before; auto routing then prefers someone else).
+// ErrNoAgent when to cannot take it: unknown, not connected, away or
+// offline, or full.
 func (d *Desk) Transfer(ctx context.Context, me Staff, conversationID string, to int64) (Case, error) {
 	d.routeMu.Lock()
 	defer d.routeMu.Unlock()
@@ -285,27 +328,28 @@ func (d *Desk) Transfer(ctx context.Context, me Staff, conversationID string, to
 		st.Text = say(c.Lang, sayRequeued, st.Position, waitText(c.Lang, secs(st.ETASeconds)))
 		d.mu.Lock()
 		d.told[c.ID] = queueSpot{pos: st.Position, eta: st.ETASeconds}
+		d.released[c.ID] = me.ID
 		d.mu.Unlock()
 		if err := d.tell(ctx, c.ConversationID, "", st.Text, st); err != nil {
 			return c, err
 		}
 		d.notify(0, Notice{Kind: "board"})
 		d.wake()
-		return d.deps.Store.OpenCaseOf(ctx, conversationID)
+		return d.openForStaff(ctx, conversationID)
 	}
 	agents, err := d.agentsNow(ctx)
 	if err != nil {
 		return c, fmt.Errorf("handoff: transfer: %w", err)
 	}
 	i := slices.IndexFunc(agents, func(a Agent) bool { return a.ID == to })
-	if i < 0 || !agents[i].Connected || agents[i].Presence == Offline || agents[i].Active >= agents[i].MaxChats {
+	if i < 0 || !agents[i].Connected || agents[i].Presence != Online || agents[i].Active >= agents[i].MaxChats {
 		return c, ErrNoAgent
 	}
 	if err := d.assign(ctx, c, StatusAssigned, me.ID, agents[i], d.cfg.Now()); err != nil {
 		return c, err
 	}
 	d.notify(me.ID, Notice{Kind: "case", ConversationID: conversationID})
-	return d.deps.Store.OpenCaseOf(ctx, conversationID)
+	return d.openForStaff(ctx, conversationID)
 }
 
 // Close ends me's conversation with a resolution. The shopper is told,
@@ -339,7 +383,7 @@ func (d *Desk) Close(ctx context.Context, me Staff, conversationID, resolution s
 	d.notify(0, Notice{Kind: "board"})
 	d.notify(0, Notice{Kind: "case", ConversationID: conversationID})
 	d.wake() // me has room for the next one
-	return closed, nil
+	return forStaff(closed), nil
 }
 
 // Suggest returns the knowledge entries that best answer the shopper's
@@ -361,6 +405,7 @@ func (d *Desk) Suggest(ctx context.Context, me Staff, conversationID string) (Su
 		}
 	}
 	if out.Question == "" || d.deps.Knowledge == nil {
+		out.Question = maskText(out.Question)
 		return out, nil
 	}
 	locale := knowledge.LocaleZH
@@ -403,15 +448,18 @@ func (d *Desk) Draft(ctx context.Context, me Staff, conversationID string) (stri
 	if err != nil {
 		return "", fmt.Errorf("handoff: draft: %w", err)
 	}
-	return text, nil
+	// The shopper's data the draft mentions is shown as in the transcript.
+	return maskText(text), nil
 }
 
 // Revealable fields.
-var revealable = []string{"phone", "email", "address", "contact"}
+var revealable = []string{"phone", "email", "address", "contact", "transcript"}
 
 // Reveal returns the unmasked values of the shopper's fields ("phone",
-// "email", "address"; "contact" is a ticket's contact) and writes who saw
-// what to the audit log first: no audit row, no data.
+// "email", "address"; "contact" is a ticket's contact; "transcript" the
+// full text of each message whose personal data the view hid, under
+// "message:<id>") and writes who saw what to the audit log first: no
+// audit row, no data.
 func (d *Desk) Reveal(ctx context.Context, me Staff, conversationID string, fields []string, ip string) (map[string]string, error) {
 	if ip != "" {
 		me.IP = ip
@@ -463,6 +511,16 @@ func (d *Desk) Reveal(ctx context.Context, me Staff, conversationID string, fiel
 			if c.Ticket != nil {
 				out[f] = c.Ticket.Contact
 			}
+		case "transcript":
+			msgs, err := d.transcript(ctx, conversationID)
+			if err != nil {
+				return nil, fmt.Errorf("handoff: reveal: %w", err)
+			}
+			for _, m := range msgs {
+				if maskText(m.Text) != m.Text {
+					out["message:"+m.ID] = m.Text
+				}
+			}
 		}
 	}
 	return out, nil
@@ -512,11 +570,17 @@ func (d *Desk) SetAgent(ctx context.Context, id int64, langs []string, maxChats 
 	if maxChats < 1 || maxChats > 50 {
 		return Agent{}, invalid("max_chats must be 1 to 50")
 	}
+	agents, err := d.agentsNow(ctx)
+	if err != nil {
+		return Agent{}, err
+	}
+	if !slices.ContainsFunc(agents, func(a Agent) bool { return a.ID == id }) {
+		return Agent{}, ErrNotFound // not an enabled agent or admin
+	}
 	if err := d.deps.Store.SetAgentSettings(ctx, id, slices.Compact(slices.Sorted(slices.Values(langs))), maxChats); err != nil {
 		return Agent{}, err
 	}
-	agents, err := d.agentsNow(ctx)
-	if err != nil {
+	if agents, err = d.agentsNow(ctx); err != nil {
 		return Agent{}, err
 	}
 	for _, a := range agents {

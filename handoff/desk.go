@@ -66,6 +66,8 @@ type Store interface {
 	OpenCaseOf(ctx context.Context, conversationID string) (Case, error)
 	// LastCaseOf returns the conversation's latest case, open or closed, or ErrNotFound.
 	LastCaseOf(ctx context.Context, conversationID string) (Case, error)
+	// CasesOf returns the conversation's cases, newest first.
+	CasesOf(ctx context.Context, conversationID string) ([]Case, error)
 	// Cases returns the open cases with one of the statuses.
 	Cases(ctx context.Context, statuses ...string) ([]Case, error)
 	// UpdateCase changes a case if its status and agent are still from and
@@ -145,16 +147,18 @@ type Desk struct {
 	// shopper's transcript tells them in order (queued, then assigned).
 	routeMu sync.Mutex
 
-	mu       sync.Mutex
-	presence map[int64]Presence // chosen by the agent; Online when first connected
-	conns    map[int64]int      // open consoles per agent
-	lastGot  map[int64]time.Time
-	gone     map[int64]time.Time // when each agent's last console closed
-	started  time.Time           // agents never connected count as gone since then
-	told     map[int64]queueSpot // the last position and estimate each queued case was told
-	kick     chan struct{}       // wakes Run to route now
-	wg       sync.WaitGroup      // summaries being written
-	runCtx   context.Context     // Run's context, for summaries; nil before Run
+	mu        sync.Mutex
+	presence  map[int64]Presence // chosen by the agent; Online when first connected
+	conns     map[int64]int      // open consoles per agent
+	lastGot   map[int64]time.Time
+	gone      map[int64]time.Time // when each agent's last console closed
+	released  map[int64]int64     // case → the agent who sent it back to the queue
+	staffedAt time.Time           // when someone last could take a conversation
+	started   time.Time           // agents never connected count as gone since then
+	told      map[int64]queueSpot // the last position and estimate each queued case was told
+	kick      chan struct{}       // wakes Run to route now
+	wg        sync.WaitGroup      // summaries being written
+	runCtx    context.Context     // Run's context, for summaries; nil before Run
 }
 
 // queueSpot is what a queued shopper was last told.
@@ -206,7 +210,7 @@ func NewDesk(cfg Config, deps Deps, log *slog.Logger) *Desk {
 	}
 	return &Desk{cfg: cfg, deps: deps, log: log, presence: map[int64]Presence{}, conns: map[int64]int{},
 		lastGot: map[int64]time.Time{}, told: map[int64]queueSpot{}, kick: make(chan struct{}, 1),
-		gone: map[int64]time.Time{}, started: cfg.Now()}
+		gone: map[int64]time.Time{}, started: cfg.Now(), released: map[int64]int64{}, staffedAt: cfg.Now()}
 }
 
 // SetAssistant sets the model-backed summarizer and drafter, for a desk

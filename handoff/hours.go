@@ -30,7 +30,8 @@ var weekdays = map[string]time.Weekday{
 // a day or a range of days (mon..sun, wrapping: "fri-mon"), then one or more
 // comma-separated ranges HH:MM-HH:MM ("24:00" ends a day; a range may not
 // cross midnight: split it over two days) or "closed". Days not named are
-// closed. "always" or "" means always open, returned as nil.
+// closed, and "closed" closes a day an earlier part opened ("mon-sun
+// 09:00-18:00; sun closed"). "always" or "" means always open, returned as nil.
 func ParseHours(spec, tz string) (*Hours, error) {
 	spec = strings.TrimSpace(strings.ToLower(spec))
 	if spec == "" || spec == "always" {
@@ -69,6 +70,10 @@ func ParseHours(spec, tz string) (*Hours, error) {
 			}
 		}
 		for _, d := range days {
+			if rangePart == "closed" {
+				h.days[d] = nil // "closed" wins over what an earlier part said
+				continue
+			}
 			h.days[d] = append(h.days[d], spans...)
 		}
 	}

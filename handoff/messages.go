@@ -23,6 +23,7 @@ const (
 	sayRate
 	sayAgentLeft
 	sayAgentLeftTicket
+	sayQueueClosed
 )
 
 var sayings = map[int][2]string{
@@ -46,6 +47,8 @@ var sayings = map[int][2]string{
 		"Your agent had to step away. I'm finding you another one: you are number %d in the queue; the wait is %s."},
 	sayAgentLeftTicket: {"负责您的客服暂时离开了，目前没有其他客服在线。您的问题已转为留言，客服上线后会在这里回复您。",
 		"Your agent had to step away and nobody else is online right now. Your question is kept as a message; an agent will reply here."},
+	sayQueueClosed: {"抱歉，现在没有客服可以接待您。您的问题已转为留言，客服上线后会在这里回复您，下次打开对话即可看到。",
+		"Sorry, no agent can take your chat now. Your question is kept as a message; an agent will reply here, and you'll see it next time you open the chat."},
 	sayRate: {"请为本次人工服务打个分吧（1–5 星）。", "How would you rate the help you got from our agent? (1–5 stars)"},
 }
 

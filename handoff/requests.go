@@ -122,15 +122,21 @@ func (d *Desk) routeNew(ctx context.Context, c Case, agents []Agent, lang string
 	d.told[c.ID] = queueSpot{pos: st.Position, eta: st.ETASeconds}
 	d.mu.Unlock()
 	d.log.Info("handoff queued", "conversation", c.ConversationID, "trigger", req.Trigger, "position", st.Position)
+	d.wake() // those it overtook are told their new place
 	return st, d.tell(ctx, c.ConversationID, req.ReplyTo, st.Text, st)
 }
 
 // Status says where a conversation stands (bot.Handoff): its open case, or
-// Status "" when it is with the bot.
+// Status "" when it is with the bot, with Available saying whether someone
+// could take it now.
 func (d *Desk) Status(ctx context.Context, conversationID string) (bot.HandoffStatus, error) {
 	c, err := d.deps.Store.OpenCaseOf(ctx, conversationID)
 	if errors.Is(err, ErrNotFound) {
-		return bot.HandoffStatus{}, nil
+		agents, err := d.agentsNow(ctx)
+		if err != nil {
+			return bot.HandoffStatus{}, fmt.Errorf("handoff: status: %w", err)
+		}
+		return bot.HandoffStatus{Available: d.staffed(agents, d.cfg.Now())}, nil
 	}
 	if err != nil {
 		return bot.HandoffStatus{}, fmt.Errorf("handoff: status: %w", err)

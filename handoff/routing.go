@@ -83,6 +83,24 @@ func (d *Desk) staffed(agents []Agent, now time.Time) bool {
 // does), the least loaded, and among equals the one who got work longest
 // ago (round-robin). It returns false when nobody takes work.
 func (d *Desk) pickAgent(agents []Agent, lang string) (int, bool) {
+	return d.pickAgentBut(agents, lang, 0)
+}
+
+// pickAgentBut is pickAgent that passes over agent avoid (who sent the
+// conversation back to the queue) unless nobody else takes work.
+func (d *Desk) pickAgentBut(agents []Agent, lang string, avoid int64) (int, bool) {
+	if avoid != 0 {
+		others := make([]Agent, len(agents))
+		copy(others, agents)
+		for i := range others {
+			if others[i].ID == avoid {
+				others[i].Connected = false
+			}
+		}
+		if i, ok := d.pickAgent(others, lang); ok {
+			return i, true
+		}
+	}
 	best, bestSpeaks := -1, false
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -160,11 +178,23 @@ func (d *Desk) routeLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if d.staffed(agents, now) {
+		d.mu.Lock()
+		d.staffedAt = now
+		d.mu.Unlock()
+	} else if len(queue) > 0 && (!d.cfg.Hours.Open(now) || now.Sub(d.lastStaffed()) >= d.cfg.AbandonAfter) {
+		// Nobody will serve the queue soon: keep each case as a ticket
+		// rather than leave the shopper waiting on a silent bot.
+		return d.queueToTickets(ctx, queue)
+	}
 	d.rank(queue, now)
 	if d.cfg.Routing == RoutingAuto && d.cfg.Hours.Open(now) {
 		rest := queue[:0]
 		for _, c := range queue {
-			i, ok := d.pickAgent(agents, c.Lang)
+			d.mu.Lock()
+			avoid := d.released[c.ID]
+			d.mu.Unlock()
+			i, ok := d.pickAgentBut(agents, c.Lang, avoid)
 			if !ok {
 				rest = append(rest, c)
 				continue
@@ -230,6 +260,7 @@ func (d *Desk) assign(ctx context.Context, c Case, from string, fromAgent int64,
 	d.mu.Lock()
 	d.lastGot[a.ID] = now
 	delete(d.told, c.ID)
+	delete(d.released, c.ID)
 	d.mu.Unlock()
 	key := sayAssigned
 	if from == StatusAssigned {
@@ -241,6 +272,9 @@ func (d *Desk) assign(ctx context.Context, c Case, from string, fromAgent int64,
 	}
 	d.log.Info("handoff assigned", "conversation", c.ConversationID, "agent", a.ID, "from", from)
 	d.notify(a.ID, Notice{Kind: "assigned", ConversationID: c.ConversationID})
+	// Consoles watching it (a preview of the queue, the agent who passed
+	// it on) re-check whether they still may.
+	d.notify(0, Notice{Kind: "case", ConversationID: c.ConversationID})
 	d.notify(0, Notice{Kind: "board"})
 	return nil
 }
@@ -313,4 +347,32 @@ func (d *Desk) goneSince(id int64) time.Time {
 		return t
 	}
 	return d.started
+}
+
+func (d *Desk) lastStaffed() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.staffedAt
+}
+
+// queueToTickets turns queued cases into tickets, telling each shopper.
+func (d *Desk) queueToTickets(ctx context.Context, queue []Case) error {
+	for _, c := range queue {
+		ticket := c
+		ticket.Status = StatusTicket
+		if err := d.deps.Store.UpdateCase(ctx, c.ID, StatusQueued, 0, ticket); errors.Is(err, ErrTaken) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		d.mu.Lock()
+		delete(d.told, c.ID)
+		d.mu.Unlock()
+		d.log.Info("queued conversation kept as a ticket: nobody is there", "conversation", c.ConversationID)
+		if err := d.tell(ctx, c.ConversationID, "", say(c.Lang, sayQueueClosed), bot.HandoffStatus{Status: StatusTicket}); err != nil {
+			return err
+		}
+		d.notify(0, Notice{Kind: "board"})
+	}
+	return nil
 }

@@ -71,7 +71,13 @@ func encodeAgentEvent(conversationID string, ev bot.Event) (outFrame, bool) {
 		if ev.Message == nil {
 			return outFrame{}, false
 		}
-		return outFrame{data: encode(agentMessageFrame{Type: "message", Conversation: conversationID, messageJSON: toMessageJSON(*ev.Message)})}, true
+		// Personal data stays hidden as in the console's view, until an
+		// agent reveals it there (audited).
+		m := *ev.Message
+		if masked := handoff.MaskForStaff(m.Text); masked != m.Text {
+			m.Text = masked
+		}
+		return outFrame{data: encode(agentMessageFrame{Type: "message", Conversation: conversationID, messageJSON: toMessageJSON(m)})}, true
 	case bot.EventTyping:
 		return outFrame{data: encode(agentTypingFrame{Type: "typing", Conversation: conversationID, Role: ev.Role}), ephemeral: true}, true
 	case bot.EventHandoff:

@@ -157,6 +157,9 @@ func handoffOut(st bot.HandoffStatus, resumed bool) outFrame {
 // always arrays, empty rather than absent or null, so clients can iterate
 // them without checks.
 func messageOut(m bot.Message) outFrame {
+	if m.Role == bot.RoleAgent {
+		m.ClientID = "" // the console's id, which names the agent's account
+	}
 	f := messageFrame{Type: "message", Message: &m, Sources: m.Sources, Cards: m.Cards, Suggestions: m.Suggestions}
 	if m.Sources == nil {
 		f.Sources = []bot.Source{}

@@ -106,6 +106,24 @@ func (s *Store) LastCaseOf(ctx context.Context, conversationID string) (handoff.
 	return s.caseWhere(ctx, s.read, `c.conversation_id = ? ORDER BY c.id DESC LIMIT 1`, conversationID)
 }
 
+// CasesOf returns the conversation's cases, newest first.
+func (s *Store) CasesOf(ctx context.Context, conversationID string) ([]handoff.Case, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+caseColumns+caseFrom+` WHERE c.conversation_id = ? ORDER BY c.id DESC`, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: cases of a conversation: %w", err)
+	}
+	defer rows.Close()
+	var out []handoff.Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // Cases returns the cases with one of the statuses, oldest request first.
 func (s *Store) Cases(ctx context.Context, statuses ...string) ([]handoff.Case, error) {
 	if len(statuses) == 0 {

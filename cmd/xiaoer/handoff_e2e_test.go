@@ -261,7 +261,7 @@ func TestLeaveMessageAnsweredLater(t *testing.T) {
 		t.Fatalf("handoff %s, want offline: nobody is signed in", ho.Raw)
 	}
 	if err := visitor.SendFrame(map[string]any{"type": "leave_message", "client_id": "left-1",
-		"text": "My parcel arrived broken, please call me", "contact_via": "phone", "contact": "13812345678"}); err != nil {
+		"text": "My parcel arrived broken, please call me on 13812345678", "contact_via": "phone", "contact": "13812345678"}); err != nil {
 		t.Fatal(err)
 	}
 	if ho, _ := until(t, visitor, func(f chatclient.Frame) bool { return f.Type == "handoff" }); ho.Status != "ticket" {
@@ -287,6 +287,30 @@ func TestLeaveMessageAnsweredLater(t *testing.T) {
 	}
 	if code := wang.do("POST", "/api/v1/console/conversations/"+conv+"/claim", nil, nil); code != 200 {
 		t.Fatalf("claim: %d", code)
+	}
+	// The number typed in the chat is masked in the view until revealed.
+	var view struct {
+		Masked   bool
+		Messages []struct{ ID, Role, Text string }
+	}
+	if code := wang.do("GET", "/api/v1/console/conversations/"+conv, nil, &view); code != 200 || !view.Masked {
+		t.Fatalf("view %d masked=%v", code, view.Masked)
+	}
+	for _, m := range view.Messages {
+		if strings.Contains(m.Text, "13812345678") {
+			t.Fatalf("the view shows the phone number unmasked: %q", m.Text)
+		}
+	}
+	var revealed struct{ Values map[string]string }
+	if code := wang.do("POST", "/api/v1/console/conversations/"+conv+"/reveal", map[string]any{"fields": []string{"transcript"}}, &revealed); code != 200 {
+		t.Fatalf("reveal: %d", code)
+	}
+	found := false
+	for k, v := range revealed.Values {
+		found = found || (strings.HasPrefix(k, "message:") && strings.Contains(v, "13812345678"))
+	}
+	if !found {
+		t.Errorf("revealing the transcript gave %v", revealed.Values)
 	}
 	if code := wang.do("POST", "/api/v1/console/conversations/"+conv+"/messages", map[string]string{"client_id": "w1", "text": "Sorry about that, a new one ships today."}, nil); code != 201 {
 		t.Fatalf("reply: %d", code)

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // service hours in any zone, on hosts without zone files
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -83,7 +83,7 @@
       suggestions: '回复建议', suggestFor: '针对：{q}', noSuggestions: '没有找到相关的知识条目。', insert: '插入',
       draft: 'AI 起草', drafting: '正在起草…', draftNone: '未配置 AI 模型，无法起草回复。',
       profile: '顾客资料', reveal: '显示完整信息', revealing: '正在获取…',
-      revealNote: '手机号、邮箱和地址默认打码。点「显示完整信息」会被记入审计日志（谁、何时、看了哪些字段）。',
+      revealNote: '手机号、邮箱、地址以及对话里的个人信息默认打码。点「显示完整信息」会被记入审计日志（谁、何时、看了哪些字段）。',
       revealed: '已显示（已记入审计日志）',
       pName: '姓名', pTier: '会员等级', pPoints: '积分', pLang: '语言', pInterests: '兴趣', pPhone: '手机', pEmail: '邮箱', pAddress: '地址',
       visitorProfile: '匿名访客：没有资料和订单。',
@@ -152,7 +152,7 @@
       suggestions: 'Suggested replies', suggestFor: 'For: {q}', noSuggestions: 'No matching knowledge entries.', insert: 'Insert',
       draft: 'Draft with AI', drafting: 'Drafting…', draftNone: 'No AI model is configured, so no drafts.',
       profile: 'Shopper', reveal: 'Reveal', revealing: 'Revealing…',
-      revealNote: 'Phone, e-mail and address are masked. Reveal is recorded in the audit log (who, when, which fields).',
+      revealNote: 'Phone, e-mail, address and personal data in the chat are masked. Reveal is recorded in the audit log (who, when, which fields).',
       revealed: 'Revealed (recorded in the audit log)',
       pName: 'Name', pTier: 'Tier', pPoints: 'Points', pLang: 'Language', pInterests: 'Interests', pPhone: 'Phone', pEmail: 'E-mail', pAddress: 'Address',
       visitorProfile: 'Anonymous visitor: no profile, no orders.',
@@ -404,6 +404,7 @@
     loadSeq: 0,           // numbers conversation loads, to drop stale answers
     pending: null,        // {text, clientId}: a reply not yet acknowledged, resent with the same id
     revealed: {},         // field -> value revealed for the open conversation
+    revealedMsgs: {},     // message id -> its full text, revealed for the open conversation
     noModel: false,       // the server said it has no model: no "Draft with AI"
     typingSentAt: 0,
     typingTimer: 0,
@@ -871,6 +872,7 @@
     state.lastSeq = 0;
     state.pending = null;
     state.revealed = {};
+    state.revealedMsgs = {};
     hideShopperTyping();
     closeCannedPop();
     show($('conv-open'), false);
@@ -931,7 +933,11 @@
 
   function setView(v) {
     state.view = v;
-    (Array.isArray(v.messages) ? v.messages : []).forEach(function (m) { if (m && m.id) state.msgs[m.id] = m; });
+    (Array.isArray(v.messages) ? v.messages : []).forEach(function (m) {
+      if (!m || !m.id) return;
+      if (state.revealedMsgs && state.revealedMsgs[m.id] != null) m.text = state.revealedMsgs[m.id];
+      state.msgs[m.id] = m;
+    });
     state.notes = {};
     (Array.isArray(v.notes) ? v.notes : []).forEach(function (n) { if (n) state.notes[n.id] = n; });
     renderView();
@@ -1165,10 +1171,13 @@
   function renderProfile(v) {
     var box = clear($('profile'));
     var s = v.shopper;
+    // Personal data the shopper typed in the chat is masked too.
+    var chat = v.masked && state.revealed.transcript == null ? ['transcript'] : [];
     if (!s) {
       box.appendChild(h('p', { class: 'muted', text: t('visitorProfile') }));
-      show($('reveal-btn'), false);
-      show($('reveal-note'), false);
+      $('reveal-btn').setAttribute('data-fields', chat.join(' '));
+      show($('reveal-btn'), chat.length > 0);
+      show($('reveal-note'), chat.length > 0);
       return;
     }
     var dl = h('dl', { class: 'facts' });
@@ -1194,6 +1203,7 @@
       box.appendChild(h('p', { class: 'small revealed-note', text: t('revealed') }));
     }
     var btn = $('reveal-btn');
+    masked = masked.concat(chat);
     btn.setAttribute('data-fields', masked.join(' '));
     show(btn, masked.length > 0);
     show($('reveal-note'), masked.length > 0);
@@ -1243,7 +1253,18 @@
     api('POST', convPath(id, '/reveal'), { fields: fields }).then(function (r) {
       if (id !== state.open) return;
       var values = (r && r.values) || {};
-      Object.keys(values).forEach(function (f) { state.revealed[f] = String(values[f]); });
+      var chatShown = false;
+      Object.keys(values).forEach(function (f) {
+        if (f.indexOf('message:') === 0) {
+          var m = state.msgs[f.slice(8)];
+          state.revealedMsgs[f.slice(8)] = String(values[f]);
+          if (m) { m.text = String(values[f]); chatShown = true; }
+          return;
+        }
+        state.revealed[f] = String(values[f]);
+      });
+      if (fields.indexOf('transcript') >= 0) state.revealed.transcript = '1';
+      if (chatShown) renderTranscript();
       if (state.view) {
         renderProfile(state.view);
         renderTicket(state.view);
