@@ -102,6 +102,10 @@ func TestBotIsSilentWhileAPersonHasTheConversation(t *testing.T) {
 	if err := f.bot.Submit(bot.Turn{ConversationID: f.conv.ID, Lang: "en", Handoff: true}); err != nil {
 		t.Fatal(err)
 	}
+	// The shopper hears of their place in the queue, then of the agent.
+	if ev := f.next(t, bot.EventHandoff); ev.Handoff.Status != handoff.StatusQueued || ev.Handoff.Position != 1 {
+		t.Fatalf("handoff %+v, want queued first", ev.Handoff)
+	}
 	if ev := f.next(t, bot.EventHandoff); ev.Handoff.Status != handoff.StatusAssigned || ev.Handoff.Agent != "Wang" {
 		t.Fatalf("handoff %+v, want assigned to Wang", ev.Handoff)
 	}

@@ -99,9 +99,22 @@ func (d *Desk) Request(ctx context.Context, req bot.HandoffRequest) (bot.Handoff
 	return d.routeNew(ctx, stored, agents, lang, req, now)
 }
 
-// routeNew gives a newly queued case to a free agent in auto routing, or
-// tells the shopper their place in the queue. Called with routeMu held.
+// routeNew tells the shopper their place in the queue and, in auto
+// routing, gives the case to a free agent at once (who joins with a word
+// of their own). Called with routeMu held.
 func (d *Desk) routeNew(ctx context.Context, c Case, agents []Agent, lang string, req bot.HandoffRequest, now time.Time) (bot.HandoffStatus, error) {
+	st, err := d.statusOf(ctx, c)
+	if err != nil {
+		return st, err
+	}
+	st.Text = say(lang, sayQueued, st.Position, waitText(lang, time.Duration(st.ETASeconds)*time.Second))
+	d.mu.Lock()
+	d.told[c.ID] = queueSpot{pos: st.Position, eta: st.ETASeconds}
+	d.mu.Unlock()
+	d.log.Info("handoff queued", "conversation", c.ConversationID, "trigger", req.Trigger, "position", st.Position)
+	if err := d.tell(ctx, c.ConversationID, req.ReplyTo, st.Text, st); err != nil {
+		return st, err
+	}
 	if d.cfg.Routing == RoutingAuto {
 		if i, ok := d.pickAgent(agents, lang); ok {
 			err := d.assign(ctx, c, StatusQueued, 0, agents[i], now)
@@ -113,17 +126,8 @@ func (d *Desk) routeNew(ctx context.Context, c Case, agents []Agent, lang string
 			}
 		}
 	}
-	st, err := d.statusOf(ctx, c)
-	if err != nil {
-		return st, err
-	}
-	st.Text = say(lang, sayQueued, st.Position, waitText(lang, time.Duration(st.ETASeconds)*time.Second))
-	d.mu.Lock()
-	d.told[c.ID] = queueSpot{pos: st.Position, eta: st.ETASeconds}
-	d.mu.Unlock()
-	d.log.Info("handoff queued", "conversation", c.ConversationID, "trigger", req.Trigger, "position", st.Position)
 	d.wake() // those it overtook are told their new place
-	return st, d.tell(ctx, c.ConversationID, req.ReplyTo, st.Text, st)
+	return st, nil
 }
 
 // Status says where a conversation stands (bot.Handoff): its open case, or

@@ -142,6 +142,11 @@ func TestHandoffEndToEnd(t *testing.T) {
 	if err := shopper.Send(chatclient.NewClientID(), "转人工"); err != nil {
 		t.Fatal(err)
 	}
+	// The shopper sees their place in the queue, then the agent joining.
+	ho, _ := until(t, shopper, func(f chatclient.Frame) bool { return f.Type == "handoff" })
+	if ho.Status != "queued" || ho.Position != 1 {
+		t.Fatalf("first handoff frame %s, want queued at position 1", ho.Raw)
+	}
 	ho, seen := until(t, shopper, func(f chatclient.Frame) bool { return f.Type == "handoff" })
 	if ho.Status != "assigned" || !strings.Contains(string(ho.Raw), `"agent":"Wang"`) {
 		t.Fatalf("handoff frame %s, want assigned to Wang (the only agent online)", ho.Raw)
