@@ -15,8 +15,8 @@ var _ bot.Handoff = (*Desk)(nil)
 
 // Request asks for a person on a conversation (bot.Handoff). With someone
 // to take it (within the hours, an agent online or briefly away) the
-// conversation joins the queue, or goes straight to a free agent in auto
-// routing; without, the request is recorded as missed and the shopper is
+// conversation joins the queue (and in auto routing goes on to a free agent
+// at once); without, the request is recorded as missed and the shopper is
 // invited to leave a message. A conversation already with the people is
 // told where it stands. Either way the shopper is told, in their language.
 func (d *Desk) Request(ctx context.Context, req bot.HandoffRequest) (bot.HandoffStatus, error) {
