@@ -30,7 +30,8 @@ import (
 // connections (the agent console's websockets) must revalidate their session.
 
 const userUsage = `usage:
-  xiaoer user add [--data DIR] --role admin|editor|agent [--name "Display Name"] [--password-stdin] USERNAME
+  xiaoer user add [--data DIR] --role admin|editor|agent [--name "Display Name"] [--password-stdin]
+                  [--langs zh,en] [--max-chats N] USERNAME
   xiaoer user list [--data DIR]
   xiaoer user passwd [--data DIR] [--password-stdin] USERNAME
   xiaoer user disable [--data DIR] USERNAME
@@ -69,12 +70,23 @@ func runUserAdd(ctx context.Context, args []string, getenv func(string) string, 
 	role := fs.String("role", "", "admin, editor (knowledge base) or agent (conversations); required")
 	name := fs.String("name", "", "display name shown to colleagues")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one")
+	langs := fs.String("langs", "", "agents and admins: the languages they answer in, zh and/or en (default both)")
+	maxChats := fs.Int("max-chats", 0, "agents and admins: conversations at once (default: the server's --agent-max-chats)")
 	names, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(names) != 1 {
 		return usageError{"user add needs exactly one USERNAME"}
+	}
+	agentLangs := splitList(*langs)
+	for _, l := range agentLangs {
+		if l != "zh" && l != "en" {
+			return usageError{fmt.Sprintf("--langs: unknown language %q: want zh and/or en", l)}
+		}
+	}
+	if *maxChats < 0 || *maxChats > 50 {
+		return usageError{"--max-chats must be 1 to 50"}
 	}
 	if *role == "" {
 		return usageError{"user add needs --role admin, editor or agent"}
@@ -83,11 +95,14 @@ func runUserAdd(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	if (len(agentLangs) > 0 || *maxChats > 0) && r != auth.RoleAgent && r != auth.RoleAdmin {
+		return usageError{"--langs and --max-chats are for agents and admins"}
+	}
 	password, generated, err := newPassword(*fromStdin, stdin)
 	if err != nil {
 		return err
 	}
-	svc, done, err := openAccounts(ctx, *data, true, getenv, stderr)
+	svc, store, done, err := openAccounts(ctx, *data, true, getenv, stderr)
 	if err != nil {
 		return fmt.Errorf("user add: %w", err)
 	}
@@ -95,6 +110,14 @@ func runUserAdd(ctx context.Context, args []string, getenv func(string) string, 
 	u, err := svc.CreateUser(ctx, auth.NewUser{Username: names[0], Password: password, Role: r, DisplayName: *name})
 	if err != nil {
 		return fmt.Errorf("user add: %w", accountError(err, names[0]))
+	}
+	if len(agentLangs) > 0 || *maxChats > 0 {
+		if len(agentLangs) == 0 {
+			agentLangs = []string{"en", "zh"}
+		}
+		if err := store.SetAgentSettings(ctx, u.ID, agentLangs, *maxChats); err != nil {
+			return fmt.Errorf("user add: agent settings: %w", err)
+		}
 	}
 	fmt.Fprintf(stdout, "created %s %q (id %d) in %s\n", u.Role, u.Username, u.ID, *data)
 	if generated {
@@ -112,7 +135,7 @@ func runUserList(ctx context.Context, args []string, getenv func(string) string,
 	if fs.NArg() > 0 {
 		return usageError{"user list takes no arguments"}
 	}
-	svc, done, err := openAccounts(ctx, *data, false, getenv, stderr)
+	svc, _, done, err := openAccounts(ctx, *data, false, getenv, stderr)
 	if err != nil {
 		return fmt.Errorf("user list: %w", err)
 	}
@@ -160,7 +183,7 @@ func runUserPasswd(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	svc, done, err := openAccounts(ctx, *data, false, getenv, stderr)
+	svc, _, done, err := openAccounts(ctx, *data, false, getenv, stderr)
 	if err != nil {
 		return fmt.Errorf("user passwd: %w", err)
 	}
@@ -190,7 +213,7 @@ func runUserEnable(ctx context.Context, verb string, args []string, getenv func(
 	if len(names) != 1 {
 		return usageError{fmt.Sprintf("user %s needs exactly one USERNAME", verb)}
 	}
-	svc, done, err := openAccounts(ctx, *data, false, getenv, stderr)
+	svc, _, done, err := openAccounts(ctx, *data, false, getenv, stderr)
 	if err != nil {
 		return fmt.Errorf("user %s: %w", verb, err)
 	}
@@ -213,33 +236,33 @@ func runUserEnable(ctx context.Context, verb string, args []string, getenv func(
 
 // openAccounts opens the data folder's database (creating the folder and
 // the database when create is set) and the account service over it.
-func openAccounts(ctx context.Context, dir string, create bool, getenv func(string) string, stderr io.Writer) (*auth.Service, func(), error) {
+func openAccounts(ctx context.Context, dir string, create bool, getenv func(string) string, stderr io.Writer) (*auth.Service, *sqlite.Store, func(), error) {
 	cost, err := bcryptCost(getenv)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	path := filepath.Join(dir, dbFile)
 	if create {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, nil, fmt.Errorf("create data folder: %w", err)
+			return nil, nil, nil, fmt.Errorf("create data folder: %w", err)
 		}
 	} else if _, err := os.Stat(path); err != nil {
-		return nil, nil, fmt.Errorf("no database in %s (is --data right?): %w", dir, err)
+		return nil, nil, nil, fmt.Errorf("no database in %s (is --data right?): %w", dir, err)
 	}
 	log, err := newLogger(stderr, "text", "warn")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	store, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	svc, err := auth.New(auth.Config{BcryptCost: cost}, store, store, log)
 	if err != nil {
 		store.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return svc, func() { store.Close() }, nil
+	return svc, store, func() { store.Close() }, nil
 }
 
 // bcryptCost reads XIAOER_BCRYPT_COST; 0 (unset) means the default.

@@ -192,3 +192,27 @@ func TestUserAddBesideRunningServer(t *testing.T) {
 		t.Fatalf("server: %v\n%s", err, s.Logs)
 	}
 }
+
+// TestUserAddAgentSettings: --langs and --max-chats set how routing treats
+// an agent, and are refused for an editor.
+func TestUserAddAgentSettings(t *testing.T) {
+	dir := t.TempDir()
+	if _, errOut, err := userCmd(t, "", "add", "--data", dir, "--role", "agent", "--langs", "en", "--max-chats", "2", "emma"); err != nil {
+		t.Fatalf("user add: %v %s", err, errOut)
+	}
+	if _, _, err := userCmd(t, "", "add", "--data", dir, "--role", "editor", "--langs", "zh", "ed.itor"); err == nil {
+		t.Error("--langs was accepted for an editor")
+	}
+	if _, _, err := userCmd(t, "", "add", "--data", dir, "--role", "agent", "--langs", "fr", "frank"); err == nil {
+		t.Error("--langs fr was accepted")
+	}
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, dbFile), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	agents, err := store.Agents(context.Background())
+	if err != nil || len(agents) != 1 || agents[0].MaxChats != 2 || len(agents[0].Langs) != 1 || agents[0].Langs[0] != "en" {
+		t.Fatalf("agents %+v, %v; want emma answering in English, 2 at a time", agents, err)
+	}
+}
