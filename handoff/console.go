@@ -61,8 +61,9 @@ func (d *Desk) Board(ctx context.Context, me Staff) (Board, error) {
 		}
 	}
 	d.rank(b.Queue, now)
+	handle := d.handleTime(ctx)
 	for i := range b.Queue {
-		b.Queue[i].ETASeconds = int(d.estimate(ctx, agents, b.Queue[i].Position).Seconds())
+		b.Queue[i].ETASeconds = int(estimateWith(handle, agents, b.Queue[i].Position).Seconds())
 	}
 	for _, a := range agents {
 		if a.ID == me.ID {

@@ -55,7 +55,7 @@ type fixture struct {
 	now   time.Time
 }
 
-func newFixture(t *testing.T, cfg handoff.Config) *fixture {
+func newFixture(t testing.TB, cfg handoff.Config) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{pub: &recorder{events: map[string][]bot.Event{}}, now: time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)}
@@ -72,7 +72,7 @@ func newFixture(t *testing.T, cfg handoff.Config) *fixture {
 	return f
 }
 
-func (f *fixture) agent(t *testing.T, name string, role auth.Role) handoff.Staff {
+func (f *fixture) agent(t testing.TB, name string, role auth.Role) handoff.Staff {
 	t.Helper()
 	u, err := f.store.CreateUser(context.Background(), auth.User{Username: name, DisplayName: strings.ToUpper(name[:1]) + name[1:],
 		Role: role, PasswordHash: []byte("x"), PasswordChangedAt: f.now})
@@ -82,7 +82,7 @@ func (f *fixture) agent(t *testing.T, name string, role auth.Role) handoff.Staff
 	return handoff.Staff{ID: u.ID, Name: u.DisplayName, Admin: role == auth.RoleAdmin, Username: u.Username, Role: string(role)}
 }
 
-func (f *fixture) conversation(t *testing.T, lang string) string {
+func (f *fixture) conversation(t testing.TB, lang string) string {
 	t.Helper()
 	c, err := f.store.OpenConversation(context.Background(), "v:visitor-"+lang+"-"+time.Now().Format("150405.000000000"), "", "", lang)
 	if err != nil {

@@ -136,11 +136,8 @@ func (d *Desk) routeNew(ctx context.Context, c Case, agents []Agent, lang string
 func (d *Desk) Status(ctx context.Context, conversationID string) (bot.HandoffStatus, error) {
 	c, err := d.deps.Store.OpenCaseOf(ctx, conversationID)
 	if errors.Is(err, ErrNotFound) {
-		agents, err := d.agentsNow(ctx)
-		if err != nil {
-			return bot.HandoffStatus{}, fmt.Errorf("handoff: status: %w", err)
-		}
-		return bot.HandoffStatus{Available: d.staffed(agents, d.cfg.Now())}, nil
+		// Asked on every shopper message: from memory, no query.
+		return bot.HandoffStatus{Available: d.staffedNow(d.cfg.Now())}, nil
 	}
 	if err != nil {
 		return bot.HandoffStatus{}, fmt.Errorf("handoff: status: %w", err)

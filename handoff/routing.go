@@ -78,6 +78,23 @@ func (d *Desk) staffed(agents []Agent, now time.Time) bool {
 	return false
 }
 
+// staffedNow is staffed from the desk's memory alone: only staff with the
+// conversations permission open a console, so a connected console online
+// or away is someone there.
+func (d *Desk) staffedNow(now time.Time) bool {
+	if !d.cfg.Hours.Open(now) {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id, n := range d.conns {
+		if p := d.presence[id]; n > 0 && (p == "" || p == Online || p == Away) {
+			return true
+		}
+	}
+	return false
+}
+
 // pickAgent chooses who gets a conversation in lang: among the agents who
 // take work, those who speak lang (anyone, when no one who takes work
 // does), the least loaded, and among equals the one who got work longest
@@ -129,14 +146,25 @@ func (d *Desk) pickAgentBut(agents []Agent, lang string, avoid int64) (int, bool
 // serve sum(capacity) conversations at a time, each for the mean handle
 // time of the last 20 closed cases (Config.HandleTime until there are some).
 func (d *Desk) estimate(ctx context.Context, agents []Agent, position int) time.Duration {
-	handle := d.cfg.HandleTime
-	if times, err := d.deps.Store.HandleTimes(ctx, 20); err == nil && len(times) > 0 {
-		var sum time.Duration
-		for _, t := range times {
-			sum += t
-		}
-		handle = sum / time.Duration(len(times))
+	return estimateWith(d.handleTime(ctx), agents, position)
+}
+
+// handleTime is the mean time the last 20 closed cases were with an
+// agent, or Config.HandleTime before there are any.
+func (d *Desk) handleTime(ctx context.Context) time.Duration {
+	times, err := d.deps.Store.HandleTimes(ctx, 20)
+	if err != nil || len(times) == 0 {
+		return d.cfg.HandleTime
 	}
+	var sum time.Duration
+	for _, t := range times {
+		sum += t
+	}
+	return sum / time.Duration(len(times))
+}
+
+// estimateWith is estimate with the handle time given.
+func estimateWith(handle time.Duration, agents []Agent, position int) time.Duration {
 	slots, free := 0, 0
 	for _, a := range agents {
 		if a.Connected && a.Presence == Online {
@@ -220,8 +248,9 @@ func (d *Desk) routeLocked(ctx context.Context) error {
 // estimate changed since they were last told, and forgets cases that left.
 func (d *Desk) tellQueue(ctx context.Context, queue []Case, agents []Agent) error {
 	spots := make(map[int64]queueSpot, len(queue))
+	handle := d.handleTime(ctx)
 	for _, c := range queue {
-		eta := d.estimate(ctx, agents, c.Position)
+		eta := estimateWith(handle, agents, c.Position)
 		spots[c.ID] = queueSpot{pos: c.Position, eta: int(eta / time.Second)}
 	}
 	d.mu.Lock()

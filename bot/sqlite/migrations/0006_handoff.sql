@@ -29,6 +29,7 @@ CREATE UNIQUE INDEX handoff_cases_one_open ON handoff_cases(conversation_id)
   WHERE status IN ('queued', 'assigned', 'ticket');
 CREATE INDEX handoff_cases_by_status ON handoff_cases(status, requested_at);
 CREATE INDEX handoff_cases_by_conversation ON handoff_cases(conversation_id, id);
+CREATE INDEX handoff_cases_by_agent ON handoff_cases(agent_id, status) WHERE agent_id IS NOT NULL;
 
 CREATE TABLE handoff_notes (
   id              INTEGER PRIMARY KEY,
