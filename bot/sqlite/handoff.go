@@ -108,20 +108,7 @@ func (s *Store) LastCaseOf(ctx context.Context, conversationID string) (handoff.
 
 // CasesOf returns the conversation's cases, newest first.
 func (s *Store) CasesOf(ctx context.Context, conversationID string) ([]handoff.Case, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+caseColumns+caseFrom+` WHERE c.conversation_id = ? ORDER BY c.id DESC`, conversationID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: cases of a conversation: %w", err)
-	}
-	defer rows.Close()
-	var out []handoff.Case
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return s.cases(ctx, `c.conversation_id = ? ORDER BY c.id DESC`, conversationID)
 }
 
 // Cases returns the cases with one of the statuses, oldest request first.
@@ -133,8 +120,12 @@ func (s *Store) Cases(ctx context.Context, statuses ...string) ([]handoff.Case, 
 	for i, st := range statuses {
 		args[i] = st
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+caseColumns+caseFrom+` WHERE c.status IN (?`+
-		strings.Repeat(", ?", len(statuses)-1)+`) ORDER BY c.requested_at, c.id`, args...)
+	return s.cases(ctx, `c.status IN (?`+strings.Repeat(", ?", len(statuses)-1)+`) ORDER BY c.requested_at, c.id`, args...)
+}
+
+// cases reads the cases that match where.
+func (s *Store) cases(ctx context.Context, where string, args ...any) ([]handoff.Case, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+caseColumns+caseFrom+` WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list handoff cases: %w", err)
 	}
