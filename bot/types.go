@@ -41,12 +41,19 @@ type Shopper struct {
 	AgeBand    string   `json:"age_band,omitempty"`
 	Occupation string   `json:"occupation,omitempty"`
 	Interests  []string `json:"interests,omitempty"`
+	Gender     string   `json:"gender,omitempty"` // "", "female", "male" or "other"
+	// PreferredCategories are catalog categories the shopper (or the shop)
+	// said they like.
+	PreferredCategories []string `json:"preferred_categories,omitempty"`
 	Phone      string   `json:"phone,omitempty"`
 	Email      string   `json:"email,omitempty"`
 	Address    string   `json:"address,omitempty"`
 	// Personalize is the shopper's consent to replies personalised from
 	// their profile; without it no profile field reaches the model.
 	Personalize bool `json:"personalize,omitempty"`
+	// Features is what the shopper's orders say about how they buy; nil
+	// when not loaded.
+	Features *Features `json:"features,omitempty"`
 }
 
 // Product is a catalog item.
@@ -151,6 +158,10 @@ type Message struct {
 	Cards          []Card   `json:"cards,omitempty"`
 	Suggestions    []string `json:"suggestions,omitempty"`
 	Intent         string   `json:"intent,omitempty"`
+	// Personalized names the profile fields the reply used (ProfileField*),
+	// so every personalised element can be traced; empty for a reply that
+	// used no profile data.
+	Personalized []string `json:"personalized,omitempty"`
 	// AgentName is the display name of the agent who wrote a RoleAgent message.
 	AgentName string    `json:"agent_name,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -163,7 +174,8 @@ type Source struct {
 }
 
 // Card is structured content shown beside a message: Kind "order" (an
-// order) or "return" (a return proposal, confirmed or cancelled).
+// order), "return" (a return proposal, confirmed or cancelled) or
+// "product" (a catalog item recommended to the shopper).
 type Card struct {
 	Kind        string     `json:"kind"`
 	OrderID     string     `json:"order_id,omitempty"`
@@ -181,6 +193,12 @@ type Card struct {
 	ProposalID string `json:"proposal_id,omitempty"`
 	ReturnID   string `json:"return_id,omitempty"`
 	Reason     string `json:"reason,omitempty"`
+	// SKU, Name, Price and Category are set on "product" cards; Reason
+	// then says why it was recommended ("you like running").
+	SKU      string `json:"sku,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Price    string `json:"price,omitempty"`
+	Category string `json:"category,omitempty"`
 }
 
 // CardItem is an order line on a card.
