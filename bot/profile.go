@@ -13,11 +13,11 @@ type Features struct {
 	Orders           int       `json:"orders"`
 	FirstOrderAt     time.Time `json:"first_order_at,omitzero"`
 	LastOrderAt      time.Time `json:"last_order_at,omitzero"`
-	RecencyDays      int       `json:"recency_days"`    // days since the last counted order, at ComputedAt
-	Frequency365d    int       `json:"frequency_365d"`  // counted orders in the last 365 days
-	MonetaryCents    int64     `json:"monetary_cents"`  // spent in the last 365 days
-	AOVCents         int64     `json:"aov_cents"`       // average order value
-	FavCategories    []string  `json:"fav_categories"`  // most bought first
+	RecencyDays      int       `json:"recency_days"`   // days since the last counted order, at ComputedAt
+	Frequency365d    int       `json:"frequency_365d"` // counted orders in the last 365 days
+	MonetaryCents    int64     `json:"monetary_cents"` // spent in the last 365 days
+	AOVCents         int64     `json:"aov_cents"`      // average order value
+	FavCategories    []string  `json:"fav_categories"` // most bought first
 	PreferredPayment string    `json:"preferred_payment,omitempty"`
 	PreferredCarrier string    `json:"preferred_carrier,omitempty"`
 	Segment          string    `json:"segment"` // Segment*

@@ -45,9 +45,9 @@ type Shopper struct {
 	// PreferredCategories are catalog categories the shopper (or the shop)
 	// said they like.
 	PreferredCategories []string `json:"preferred_categories,omitempty"`
-	Phone      string   `json:"phone,omitempty"`
-	Email      string   `json:"email,omitempty"`
-	Address    string   `json:"address,omitempty"`
+	Phone               string   `json:"phone,omitempty"`
+	Email               string   `json:"email,omitempty"`
+	Address             string   `json:"address,omitempty"`
 	// Personalize is the shopper's consent to replies personalised from
 	// their profile; without it no profile field reaches the model.
 	Personalize bool `json:"personalize,omitempty"`
