@@ -165,6 +165,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Auth:     staff,
 		Desk:     desk,
 		Audit:    d.store,
+		Privacy:  d.store,
 		Admin:    d.kb,
 		Ready: func(ctx context.Context) error {
 			if err := d.store.Ping(ctx); err != nil {
