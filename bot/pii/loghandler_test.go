@@ -28,7 +28,9 @@ func TestLogHandlerMasksEveryPlace(t *testing.T) {
 	}{
 		{"message", func(l *slog.Logger) { l.Info("shopper wrote " + phone) }},
 		{"string attr", func(l *slog.Logger) { l.Info("turn", "text", "call me at "+phone) }},
-		{"error attr", func(l *slog.Logger) { l.Warn("failed", "err", fmt.Errorf("order for %s: %w", email, errors.New("boom"))) }},
+		{"error attr", func(l *slog.Logger) {
+			l.Warn("failed", "err", fmt.Errorf("order for %s: %w", email, errors.New("boom")))
+		}},
 		{"struct attr", func(l *slog.Logger) { l.Info("profile", "p", profile{Phone: phone, Address: address}) }},
 		{"group", func(l *slog.Logger) { l.Info("x", slog.Group("shopper", "email", email, "id", idCard)) }},
 		{"with attrs", func(l *slog.Logger) { l.With("address", address).Info("ready") }},
