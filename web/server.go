@@ -126,6 +126,9 @@ type Deps struct {
 	// Admin is the knowledge base the admin API edits; nil (or a nil Auth)
 	// serves no admin API.
 	Admin *knowledge.Base
+	// Privacy serves the shopper's own consent, export and erasure API
+	// (/api/v1/me, docs/privacy.md); nil serves none.
+	Privacy ShopperData
 	// Ready reports whether the store and the index answer, for /healthz.
 	Ready func(ctx context.Context) error
 }

@@ -204,9 +204,9 @@ func (s *Store) putOrder(ctx context.Context, tx *sql.Tx, o bot.Order) error {
 // bot.ErrNotFound: callers answer both the same way.
 func (s *Store) OrderOf(ctx context.Context, shopperID, orderID string) (bot.Order, error) {
 	// Order numbers are matched without regard to case: shoppers type them
-	// as they like.
+	// as they like. Storage-only orders (kept after an erasure) are never read.
 	var id, owner string
-	err := s.read.QueryRowContext(ctx, `SELECT id, shopper_id FROM orders WHERE id = ? COLLATE NOCASE`, orderID).Scan(&id, &owner)
+	err := s.read.QueryRowContext(ctx, `SELECT id, shopper_id FROM orders WHERE id = ? COLLATE NOCASE AND storage_only = 0`, orderID).Scan(&id, &owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return bot.Order{}, bot.ErrNotFound
 	}
@@ -226,12 +226,13 @@ func (s *Store) OrderOf(ctx context.Context, shopperID, orderID string) (bot.Ord
 	return orders[0], nil
 }
 
-// RecentOrders returns up to limit of a shopper's orders, newest first.
+// RecentOrders returns up to limit of a shopper's orders, newest first,
+// without the storage-only ones.
 func (s *Store) RecentOrders(ctx context.Context, shopperID string, limit int) ([]bot.Order, error) {
 	if shopperID == "" {
 		return nil, nil
 	}
-	return s.orders(ctx, `WHERE shopper_id = ? ORDER BY placed_at DESC LIMIT ?`, shopperID, limit)
+	return s.orders(ctx, `WHERE shopper_id = ? AND storage_only = 0 ORDER BY placed_at DESC LIMIT ?`, shopperID, limit)
 }
 
 func (s *Store) orders(ctx context.Context, where string, args ...any) ([]bot.Order, error) {

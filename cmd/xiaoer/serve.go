@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/xiaoer-cs/xiaoer/bot"
+	"github.com/xiaoer-cs/xiaoer/bot/retention"
 	"github.com/xiaoer-cs/xiaoer/handoff"
 	"github.com/xiaoer-cs/xiaoer/web"
 	"github.com/xiaoer-cs/xiaoer/web/auth"
@@ -48,8 +49,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	maxChats := fs.Int("agent-max-chats", 5, "default number of conversations an agent handles at once (each agent's own setting wins)")
 	metricsAddr := fs.String("metrics-addr", envOr(getenv, "XIAOER_METRICS_ADDR", ""),
 		"serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090; empty: off (env XIAOER_METRICS_ADDR)")
+	retain := fs.String("retention", envOr(getenv, "XIAOER_RETENTION", "180d"),
+		"delete conversations idle for longer than this, e.g. 180d or 720h; 0 keeps them forever (env XIAOER_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	keep, err := parseRetention(*retain)
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	if *routing != handoff.RoutingAuto && *routing != handoff.RoutingClaim {
 		return usageError{fmt.Sprintf("--handoff-routing must be auto or claim, got %q", *routing)}
@@ -165,6 +172,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Auth:     staff,
 		Desk:     desk,
 		Audit:    d.store,
+		Privacy:  d.store,
 		Admin:    d.kb,
 		Ready: func(ctx context.Context) error {
 			if err := d.store.Ping(ctx); err != nil {
@@ -210,6 +218,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	g.Go(func() error { return b.Run(botCtx) })
 	g.Go(func() error { return desk.Run(botCtx) })
 	g.Go(func() error { return d.kb.RunEmbedder(botCtx) })
+	features, _ := any(d.store).(retention.FeatureRefresher)
+	retire := retention.New(retention.Config{Keep: keep}, d.store, features, log.With("component", "retention"))
+	g.Go(func() error { return retire.Run(botCtx) })
 	g.Go(func() error {
 		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve http: %w", err)
