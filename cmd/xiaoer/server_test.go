@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xiaoer-cs/xiaoer/bot/pii"
 )
 
 // testServer is `xiaoer serve` started through run on a free loopback port.
@@ -69,6 +71,10 @@ func startServer(t testing.TB, dir string, extra ...string) *testServer {
 	t.Cleanup(func() {
 		if err := s.Stop(); err != nil {
 			t.Errorf("server stopped with %v\nlogs:\n%s", err, s.Logs)
+		}
+		// Whatever the test did, the server's logs carry no personal data.
+		for _, f := range pii.Find(s.Logs.String()) {
+			t.Errorf("the server logged unmasked personal data (%s): %q", f.Kind, f.Value)
 		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
