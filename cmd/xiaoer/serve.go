@@ -144,7 +144,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	deskDeps := handoff.Deps{Store: d.store, Publish: hub, Notify: hub, Knowledge: d.kb}
 	desk := handoff.NewDesk(handoff.Config{Routing: *routing, Hours: hours, MaxChats: *maxChats}, deskDeps, log.With("component", "handoff"))
 	botDeps := bot.Deps{Conversations: d.store, Orders: d.store, Knowledge: d.kb, Gaps: d.kb,
-		Handoff: desk, Publish: hub, Returns: d.store}
+		Handoff: desk, Publish: hub, Returns: d.store, Profiles: d.store}
 	if model != nil {
 		// Turns wait on the model most of the time: many may run at once.
 		botCfg.Workers = 256
