@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -27,15 +28,22 @@ func consented(t Turn) *Shopper {
 }
 
 // loadProfile replaces the turn's shopper by their current profile, so a
-// consent switched or an order written a moment ago counts at once. On a
-// failure the shopper from the handshake stays (logged).
+// consent switched or an order written a moment ago counts at once. When
+// the profile cannot be read, the shopper from the handshake stays but
+// without personalisation: a consent withdrawn since then must not be
+// overridden by a stale copy.
 func (b *Bot) loadProfile(ctx context.Context, t *Turn, log *slog.Logger) {
 	if b.profiles == nil || t.Shopper == nil {
 		return
 	}
 	p, err := b.profiles.Profile(ctx, t.Shopper.ID)
 	if err != nil {
-		log.Warn("load the shopper's profile", "err", err)
+		if !errors.Is(err, ErrNotFound) {
+			log.Warn("load the shopper's profile", "err", err)
+		}
+		stale := *t.Shopper
+		stale.Personalize = false
+		t.Shopper = &stale
 		return
 	}
 	t.Shopper = &p

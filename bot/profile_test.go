@@ -85,6 +85,9 @@ func (f *profileFixture) shopper(t *testing.T, sh bot.Shopper) *bot.Shopper {
 	if err := f.store.PutShopper(context.Background(), sh); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := f.store.SetConsent(context.Background(), sh.ID, bot.ConsentPersonalize, sh.Personalize, "widget"); err != nil {
+		t.Fatal(err)
+	}
 	return &sh
 }
 
@@ -250,5 +253,34 @@ func TestDeliveredOrderOffersTheNextStep(t *testing.T) {
 	m = f.ask(t, sh, "zh", "订单 XE2000001 到哪了")
 	if !strings.Contains(m.Text, "还剩 6 天") {
 		t.Errorf("zh reply %q, want 还剩 6 天", m.Text)
+	}
+}
+
+// TestConsentWithdrawnCountsAtTheNextTurn: the shopper switches
+// personalisation off in the widget's menu while the chat is open; the
+// very next reply uses nothing of the profile, though the copy of the
+// profile the connection took at its handshake still says yes.
+func TestConsentWithdrawnCountsAtTheNextTurn(t *testing.T) {
+	f := newProfileFixture(t)
+	emma := f.shopper(t, bot.Shopper{ID: "emma", Name: "Emma Clarke", Lang: "en", Tier: "gold", Interests: []string{"running"}, Personalize: true})
+	if m := f.ask(t, emma, "en", "hello"); !strings.Contains(m.Text, "Emma") || len(m.Personalized) == 0 {
+		t.Fatalf("with consent: %q personalized %v; want her name", m.Text, m.Personalized)
+	}
+	if _, err := f.store.SetConsent(context.Background(), "emma", bot.ConsentPersonalize, false, "widget"); err != nil {
+		t.Fatal(err)
+	}
+	if !emma.Personalize {
+		t.Fatal("the handshake copy should still say yes")
+	}
+	for _, q := range []string{"hello", "Who pays for return shipping?", "recommend something"} {
+		m := f.ask(t, emma, "en", q)
+		if strings.Contains(m.Text, "Emma") || strings.Contains(m.Text, "Gold") || len(m.Personalized) != 0 {
+			t.Errorf("%q after withdrawing consent: %q personalized %v; want nothing of the profile", q, m.Text, m.Personalized)
+		}
+		for _, c := range m.Cards {
+			if strings.Contains(c.Reason, "running") {
+				t.Errorf("%q after withdrawing consent: a card recommended for her interests: %+v", q, c)
+			}
+		}
 	}
 }

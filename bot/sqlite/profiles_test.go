@@ -22,9 +22,12 @@ func TestOrderWriteRecomputesFeaturesInTheSameTransaction(t *testing.T) {
 	defer s.Close()
 	err = s.PutShop(ctx, Shop{
 		Products: []bot.Product{{SKU: "TEA", NameZH: "绿茶", NameEN: "Green tea", Category: "tea", PriceCents: 5000}},
-		Shoppers: []bot.Shopper{{ID: "s1", Name: "Li", Gender: "female", PreferredCategories: []string{"tea", "home"}, Personalize: true}},
+		Shoppers: []bot.Shopper{{ID: "s1", Name: "Li", Gender: "female", PreferredCategories: []string{"tea", "home"}}},
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetConsent(ctx, "s1", bot.ConsentPersonalize, true, "widget"); err != nil {
 		t.Fatal(err)
 	}
 	p, err := s.Profile(ctx, "s1")

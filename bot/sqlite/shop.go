@@ -40,7 +40,9 @@ func (s *Store) PutShop(ctx context.Context, shop Shop) error {
 	})
 }
 
-// PutShopper creates or replaces a shopper and their profile.
+// PutShopper creates or replaces a shopper and their profile. It never
+// touches the shopper's consent (sh.Personalize is ignored): that is the
+// shopper's own choice, recorded with its history by SetConsent.
 func (s *Store) PutShopper(ctx context.Context, sh bot.Shopper) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error { return s.putShopper(ctx, tx, sh) })
 }
@@ -109,14 +111,14 @@ func (s *Store) putShopper(ctx context.Context, tx *sql.Tx, sh bot.Shopper) erro
 		return fmt.Errorf("sqlite: put shopper %s: %w", sh.ID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO profiles
-		(shopper_id, tier, points, age_band, occupation, interests, phone, email, address, personalize, gender,
+		(shopper_id, tier, points, age_band, occupation, interests, phone, email, address, gender,
 		preferred_categories, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (shopper_id) DO UPDATE SET tier = excluded.tier, points = excluded.points, age_band = excluded.age_band,
 		occupation = excluded.occupation, interests = excluded.interests, phone = excluded.phone, email = excluded.email,
-		address = excluded.address, personalize = excluded.personalize, gender = excluded.gender,
+		address = excluded.address, gender = excluded.gender,
 		preferred_categories = excluded.preferred_categories, updated_at = excluded.updated_at`,
-		sh.ID, sh.Tier, sh.Points, sh.AgeBand, sh.Occupation, string(interests), sh.Phone, sh.Email, sh.Address, sh.Personalize,
+		sh.ID, sh.Tier, sh.Points, sh.AgeBand, sh.Occupation, string(interests), sh.Phone, sh.Email, sh.Address,
 		sh.Gender, string(preferred), now); err != nil {
 		return fmt.Errorf("sqlite: put profile %s: %w", sh.ID, err)
 	}

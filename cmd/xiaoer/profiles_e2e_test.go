@@ -26,12 +26,7 @@ func TestPersonalisedDemoChat(t *testing.T) {
 	}
 	defer store.Close()
 	consent := func(id string) {
-		sh, err := store.Shopper(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sh.Personalize = true
-		if err := store.PutShopper(ctx, sh); err != nil {
+		if _, err := store.SetConsent(ctx, id, bot.ConsentPersonalize, true, "widget"); err != nil {
 			t.Fatal(err)
 		}
 	}
