@@ -98,6 +98,8 @@ func (s *Store) IngestOrder(ctx context.Context, o bot.Order) error {
 // tracking number, status (a step is added to the history when it
 // changes), delivery time, and the events merged into the order's
 // tracking, ordered by time. Events already there are not added twice.
+// A status step is added to the history when the shipment dates it (its
+// delivered_at, else its latest event).
 func (s *Store) IngestShipment(ctx context.Context, sh ingest.Shipment) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		o, found, err := orderInTx(ctx, tx, sh.OrderID)
@@ -117,28 +119,29 @@ func (s *Store) IngestShipment(ctx context.Context, sh ingest.Shipment) error {
 			o.DeliveredAt = sh.DeliveredAt
 		}
 		if sh.Status != "" && sh.Status != o.Status {
+			// The step is dated by the shipment itself, never by the clock,
+			// so that replaying the same records gives the same history.
 			at := sh.DeliveredAt
 			if at.IsZero() {
-				at = latestEvent(sh.Events, s.now())
+				at = latestEvent(sh.Events)
 			}
 			o.Status = sh.Status
-			o.History = append(o.History, bot.StatusChange{Status: sh.Status, At: at})
+			if !at.IsZero() {
+				o.History = append(o.History, bot.StatusChange{Status: sh.Status, At: at})
+			}
 		}
 		o.Tracking = mergeEvents(o.Tracking, sh.Events)
 		return s.putOrder(ctx, tx, o)
 	})
 }
 
-// latestEvent is the time of the latest event, or def without events.
-func latestEvent(evs []bot.TrackingEvent, def time.Time) time.Time {
+// latestEvent is the time of the latest event, zero without events.
+func latestEvent(evs []bot.TrackingEvent) time.Time {
 	var at time.Time
 	for _, e := range evs {
 		if e.At.After(at) {
 			at = e.At
 		}
-	}
-	if at.IsZero() {
-		return def
 	}
 	return at
 }

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/xiaoer-cs/xiaoer/bot"
+	"github.com/xiaoer-cs/xiaoer/bot/ingest"
 	"github.com/xiaoer-cs/xiaoer/handoff"
 	"github.com/xiaoer-cs/xiaoer/web"
 	"github.com/xiaoer-cs/xiaoer/web/auth"
@@ -107,6 +108,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	serviceToken, err := loadServiceToken(getenv)
+	if err != nil {
+		return err
+	}
 
 	cost, err := bcryptCost(getenv)
 	if err != nil {
@@ -166,6 +171,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Desk:     desk,
 		Audit:    d.store,
 		Admin:    d.kb,
+		// The shop's backend pushes its data (docs/ingest.md).
+		Ingest:        ingest.New(d.store, nil),
+		ServiceTokens: ingest.NewTokens(d.store, serviceToken),
 		Ready: func(ctx context.Context) error {
 			if err := d.store.Ping(ctx); err != nil {
 				return err
