@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/xiaoer-cs/xiaoer/bot/pii"
 	"github.com/xiaoer-cs/xiaoer/bot/sqlite"
 	"github.com/xiaoer-cs/xiaoer/knowledge"
 	"github.com/xiaoer-cs/xiaoer/web/shoptoken"
@@ -175,7 +176,9 @@ func loadSecret(getenv func(string) string, dir string, create bool) ([]byte, er
 	return []byte(s), nil
 }
 
-// newLogger returns the structured logger: text or JSON on stderr.
+// newLogger returns the structured logger: text or JSON on stderr, with
+// personal data masked in every record (pii.LogHandler), whatever the
+// caller logged.
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -184,9 +187,9 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(pii.NewLogHandler(slog.NewTextHandler(w, opts))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(pii.NewLogHandler(slog.NewJSONHandler(w, opts))), nil
 	}
 	return nil, usageError{fmt.Sprintf("bad log format %q: want text or json", format)}
 }

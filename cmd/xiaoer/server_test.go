@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xiaoer-cs/xiaoer/bot/pii"
 )
 
 // testServer is `xiaoer serve` started through run on a free loopback port.
@@ -78,6 +80,10 @@ func startServerEnv(t testing.TB, dir string, moreEnv map[string]string, extra .
 	t.Cleanup(func() {
 		if err := s.Stop(); err != nil {
 			t.Errorf("server stopped with %v\nlogs:\n%s", err, s.Logs)
+		}
+		// Whatever the test did, the server's logs carry no personal data.
+		for _, f := range pii.Find(s.Logs.String()) {
+			t.Errorf("the server logged unmasked personal data (%s): %q", f.Kind, f.Value)
 		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
