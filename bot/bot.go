@@ -227,6 +227,9 @@ type Deps struct {
 	// Metrics observes the model's use per turn and conversation; nil
 	// observes nothing.
 	Metrics ModelMetrics
+	// Webhooks tells the shop's systems about confirmed returns; nil
+	// tells nobody.
+	Webhooks Webhooks
 }
 
 // Bot answers shopper turns from the knowledge base and the shopper's own
@@ -241,6 +244,7 @@ type Bot struct {
 	handoff Handoff
 	pub     Publisher
 	returns Returns
+	hooks   Webhooks   // nil: none
 	llm     *modelDeps // nil without a model
 	log     *slog.Logger
 
@@ -275,7 +279,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) *Bot {
 		cfg.Now = time.Now
 	}
 	b := &Bot{cfg: cfg, convs: deps.Conversations, orders: deps.Orders, kb: deps.Knowledge, gaps: deps.Gaps,
-		handoff: deps.Handoff, pub: deps.Publish, returns: deps.Returns, log: log,
+		handoff: deps.Handoff, pub: deps.Publish, returns: deps.Returns, hooks: deps.Webhooks, log: log,
 		sem: make(chan struct{}, cfg.Workers), queues: map[string][]Turn{}}
 	if deps.Model != nil {
 		b.llm = newModelDeps(cfg.LLM, deps)

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 
 	"github.com/xiaoer-cs/xiaoer/bot"
 	"github.com/xiaoer-cs/xiaoer/bot/ingest"
+	"github.com/xiaoer-cs/xiaoer/bot/webhook"
 	"github.com/xiaoer-cs/xiaoer/handoff"
 	"github.com/xiaoer-cs/xiaoer/web"
 	"github.com/xiaoer-cs/xiaoer/web/auth"
@@ -49,6 +52,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	maxChats := fs.Int("agent-max-chats", 5, "default number of conversations an agent handles at once (each agent's own setting wins)")
 	metricsAddr := fs.String("metrics-addr", envOr(getenv, "XIAOER_METRICS_ADDR", ""),
 		"serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090; empty: off (env XIAOER_METRICS_ADDR)")
+	webhookURL := fs.String("webhook-url", envOr(getenv, "XIAOER_WEBHOOK_URL", ""),
+		"POST signed events (return.confirmed, conversation.handed_off) to this URL of the shop's; the secret comes from XIAOER_WEBHOOK_SECRET or XIAOER_WEBHOOK_SECRET_FILE; empty: off (env XIAOER_WEBHOOK_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -137,12 +142,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
+	hooks, err := newWebhooks(*webhookURL, getenv, d.store, log.With("component", "webhook"))
+	if err != nil {
+		return err
+	}
+
 	hub := web.NewHub()
 	botCfg := bot.Config{DirectTiers: splitList(strings.ToLower(*directTiers))}
 	deskDeps := handoff.Deps{Store: d.store, Publish: hub, Notify: hub, Knowledge: d.kb}
+	if hooks != nil {
+		deskDeps.Webhooks = hooks
+	}
 	desk := handoff.NewDesk(handoff.Config{Routing: *routing, Hours: hours, MaxChats: *maxChats}, deskDeps, log.With("component", "handoff"))
 	botDeps := bot.Deps{Conversations: d.store, Orders: d.store, Knowledge: d.kb, Gaps: d.kb,
 		Handoff: desk, Publish: hub, Returns: d.store}
+	if hooks != nil {
+		botDeps.Webhooks = hooks
+	}
 	if model != nil {
 		// Turns wait on the model most of the time: many may run at once.
 		botCfg.Workers = 256
@@ -218,6 +234,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	g.Go(func() error { return b.Run(botCtx) })
 	g.Go(func() error { return desk.Run(botCtx) })
 	g.Go(func() error { return d.kb.RunEmbedder(botCtx) })
+	if hooks != nil {
+		// Delivers the shop's events until the bot stops; what is left is
+		// delivered after the next start.
+		g.Go(func() error { return hooks.Run(botCtx) })
+	}
 	g.Go(func() error {
 		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve http: %w", err)
@@ -262,4 +283,35 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// newWebhooks returns the webhook sender for url, or nil without a URL.
+// The signing secret comes from XIAOER_WEBHOOK_SECRET or the file named by
+// XIAOER_WEBHOOK_SECRET_FILE, never from a flag (flags show in ps).
+func newWebhooks(url string, getenv func(string) string, outbox webhook.Outbox, log *slog.Logger) (*webhook.Sender, error) {
+	if url == "" {
+		return nil, nil
+	}
+	secret := strings.TrimSpace(getenv("XIAOER_WEBHOOK_SECRET"))
+	if path := strings.TrimSpace(getenv("XIAOER_WEBHOOK_SECRET_FILE")); secret == "" && path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read XIAOER_WEBHOOK_SECRET_FILE: %w", err)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	if secret == "" {
+		return nil, usageError{"--webhook-url needs a signing secret in XIAOER_WEBHOOK_SECRET or XIAOER_WEBHOOK_SECRET_FILE"}
+	}
+	s, err := webhook.New(webhook.Config{URL: url, Secret: []byte(secret)}, outbox, log)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	// Only where they go: a URL may carry credentials.
+	where := url
+	if u, err := neturl.Parse(url); err == nil {
+		where = u.Scheme + "://" + u.Host
+	}
+	log.Info("webhooks on", "to", where)
+	return s, nil
 }
