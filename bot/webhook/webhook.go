@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -247,6 +248,11 @@ func (s *Sender) send(ctx context.Context, e Event, attempt int) error {
 	req.Header.Set(HeaderSignature, Sign(s.cfg.Secret, s.cfg.Now(), body))
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
+		// Without the URL, which may carry credentials: it is logged and stored.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+		}
 		return err
 	}
 	defer resp.Body.Close()
