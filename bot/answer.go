@@ -25,6 +25,10 @@ type reply struct {
 	firstText time.Duration
 }
 
+// searchSpare is how many more hits a search asks for, so that tier
+// policies left out of the result do not leave it short.
+const searchSpare = 3
+
 // suggestionFloor is the confidence a knowledge hit needs to be offered as a
 // "did you mean" suggestion; answering needs the retriever's own threshold.
 const suggestionFloor = 0.25
@@ -44,6 +48,14 @@ func (b *Bot) answer(ctx context.Context, t Turn, upto int64, log *slog.Logger) 
 	}
 	lang := detectLang(t.Text, fallback)
 	r := reply{lang: lang, Message: Message{Role: RoleBot, ReplyTo: t.ClientID}}
+	// With consent, the profile's language wins when the text says none.
+	if sh := consented(t); sh != nil && (sh.Lang == "zh" || sh.Lang == "en") {
+		if l := detectLang(t.Text, sh.Lang); l != lang {
+			r.lang = l
+			lang = l
+			addFields(&r.Message, ProfileFieldLang)
+		}
+	}
 
 	if handoffAsked(t.Text) {
 		return r, TriggerWords, nil
@@ -61,6 +73,9 @@ func (b *Bot) answer(ctx context.Context, t Turn, upto int64, log *slog.Logger) 
 	talk := smallTalk(t.Text)
 	if t.Shopper != nil && !t.peopleAway && talk != talkThanks && talk != talkBye && slices.Contains(b.cfg.DirectTiers, strings.ToLower(t.Shopper.Tier)) {
 		return r, TriggerTier, nil
+	}
+	if talk == talkNone && recommendAsked(t.Text) && moodOf(t.Text).Score == 0 && (t.handoffStatus == "" || t.handoffStatus == "closed") {
+		return b.recommendReply(ctx, t, r)
 	}
 	if b.llm != nil && talk == talkNone {
 		r.ID = newMessageID()
@@ -102,18 +117,15 @@ func (b *Bot) answerWithoutModel(ctx context.Context, t Turn, r reply, talk stri
 	switch talk {
 	case talkGreeting:
 		r.Intent = IntentSmallTalk
-		if t.Shopper != nil && t.Shopper.Name != "" {
-			r.Text = fmt.Sprintf(text(lang, msgGreetingNamed), t.Shopper.Name)
-		} else {
-			r.Text = text(lang, msgGreeting)
-		}
+		greeting(t, lang, &r.Message)
 		r.Suggestions = starterQuestions[lang]
 		return r, "", nil
-	case talkThanks:
+	case talkThanks, talkBye:
 		r.Intent, r.Text = IntentSmallTalk, text(lang, msgThanks)
-		return r, "", nil
-	case talkBye:
-		r.Intent, r.Text = IntentSmallTalk, text(lang, msgBye)
+		if talk == talkBye {
+			r.Text = text(lang, msgBye)
+		}
+		b.closeRecommendations(ctx, t, &r, log)
 		return r, "", nil
 	}
 
@@ -135,6 +147,7 @@ func (b *Bot) answerWithoutModel(ctx context.Context, t Turn, r reply, talk stri
 				r.Suggestions = append(r.Suggestions, h.Question)
 			}
 		}
+		b.addTierPolicy(ctx, t, &r, top.Category)
 		return r, "", nil
 	}
 	if asked {
@@ -145,23 +158,27 @@ func (b *Bot) answerWithoutModel(ctx context.Context, t Turn, r reply, talk stri
 }
 
 // search asks the retriever in the message's language first, then in any
-// language when that finds nothing answerable.
+// language when that finds nothing answerable. Tier policies (entries
+// tagged tier:<tier>) are never answers by themselves: they are left out,
+// and added for members by addTierPolicy.
 func (b *Bot) search(ctx context.Context, q, lang string) (knowledge.Result, error) {
 	locale := "zh-CN"
 	if lang == "en" {
 		locale = "en"
 	}
-	res, err := b.kb.Search(ctx, q, knowledge.SearchOptions{Limit: 5, Locale: locale})
+	res, err := b.kb.Search(ctx, q, knowledge.SearchOptions{Limit: 5 + searchSpare, Locale: locale})
 	if err != nil {
 		return res, fmt.Errorf("search knowledge: %w", err)
 	}
+	res = withoutTierPolicies(res, 5)
 	if res.Answerable {
 		return res, nil
 	}
-	all, err := b.kb.Search(ctx, q, knowledge.SearchOptions{Limit: 5})
+	all, err := b.kb.Search(ctx, q, knowledge.SearchOptions{Limit: 5 + searchSpare})
 	if err != nil {
 		return res, fmt.Errorf("search knowledge: %w", err)
 	}
+	all = withoutTierPolicies(all, 5)
 	if all.Answerable || len(res.Hits) == 0 {
 		return all, nil
 	}

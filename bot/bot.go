@@ -162,6 +162,9 @@ type Turn struct {
 	// peopleAway is set by the bot: nobody could take the conversation
 	// now, so rules that skip the bot (member tiers) do not apply.
 	peopleAway bool
+	// handoffStatus is set by the bot: where the conversation stands with
+	// the people (HandoffStatus.Status).
+	handoffStatus string
 }
 
 // Feedback is a shopper's vote on whether a bot message helped.
@@ -227,6 +230,10 @@ type Deps struct {
 	// Metrics observes the model's use per turn and conversation; nil
 	// observes nothing.
 	Metrics ModelMetrics
+	// Profiles gives the shopper's current profile and the catalog, for
+	// replies personalised with the shopper's consent (docs/profiles.md);
+	// nil personalises nothing.
+	Profiles Profiles
 	// Webhooks tells the shop's systems about confirmed returns; nil
 	// tells nobody.
 	Webhooks Webhooks
@@ -244,9 +251,11 @@ type Bot struct {
 	handoff Handoff
 	pub     Publisher
 	returns Returns
-	hooks   Webhooks   // nil: none
-	llm     *modelDeps // nil without a model
-	log     *slog.Logger
+	// profiles is nil without personalisation.
+	profiles Profiles
+	hooks    Webhooks   // nil: none
+	llm      *modelDeps // nil without a model
+	log      *slog.Logger
 
 	sem chan struct{} // one token per running turn
 
@@ -279,7 +288,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) *Bot {
 		cfg.Now = time.Now
 	}
 	b := &Bot{cfg: cfg, convs: deps.Conversations, orders: deps.Orders, kb: deps.Knowledge, gaps: deps.Gaps,
-		handoff: deps.Handoff, pub: deps.Publish, returns: deps.Returns, hooks: deps.Webhooks, log: log,
+		handoff: deps.Handoff, pub: deps.Publish, returns: deps.Returns, profiles: deps.Profiles, hooks: deps.Webhooks, log: log,
 		sem: make(chan struct{}, cfg.Workers), queues: map[string][]Turn{}}
 	if deps.Model != nil {
 		b.llm = newModelDeps(cfg.LLM, deps)
@@ -442,7 +451,9 @@ func (b *Bot) turn(ctx context.Context, t Turn, log *slog.Logger) error {
 		return nil
 	}
 	t.peopleAway = !st.Available
+	t.handoffStatus = st.Status
 	b.pub.Publish(t.ConversationID, Event{Type: EventTyping, Role: RoleBot})
+	b.loadProfile(ctx, &t, log)
 
 	reply, handoffTrigger, err := b.answer(ctx, t, shopperMsg.Seq, log)
 	if err != nil {

@@ -69,6 +69,18 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 			top = append(top, h)
 		}
 	}
+	if sh := consented(t); sh != nil {
+		// The member's tier policy for the question goes in as a
+		// reference the model may cite; the profile fields it is told
+		// are traced in Personalized.
+		if len(top) > 0 {
+			if h, ok := b.tierPolicy(ctx, t, t.Text, r.lang, top[0].Category); ok {
+				top = append(top, h)
+			}
+		}
+		_, fields := profileFacts(sh, mask)
+		addFields(&r.Message, fields...)
+	}
 	history, err := memory(ctx, b.convs, t.ConversationID, upto, m.cfg.MemoryTokens, mask)
 	if err != nil {
 		return r, "", err
@@ -235,6 +247,7 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 		return u, "", nil
 	}
 	r.Text = final
+	b.modelNextStep(ctx, t, &r, cards, log)
 	switch {
 	case len(cards) > 0:
 		r.Intent = IntentOrder
@@ -370,4 +383,25 @@ func (w *watchdog) fired() bool {
 func (w *watchdog) stop() {
 	close(w.done)
 	w.wg.Wait()
+}
+
+// modelNextStep adds the next step (days left to return, review, buy
+// again) of the first delivered order with an open return window among
+// the cards the model's tools produced.
+func (b *Bot) modelNextStep(ctx context.Context, t Turn, r *reply, cards []Card, log *slog.Logger) {
+	if t.Shopper == nil {
+		return
+	}
+	for _, c := range cards {
+		if c.Kind != "order" || c.Status != StatusDelivered || c.ReturnUntil == "" {
+			continue
+		}
+		o, err := b.orders.OrderOf(ctx, t.Shopper.ID, c.OrderID)
+		if err != nil {
+			log.Warn("read the order for its next step", "err", err)
+			return
+		}
+		addNextStep(r, []Order{o}, b.cfg.Now())
+		return
+	}
 }

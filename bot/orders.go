@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 )
@@ -34,6 +35,7 @@ func (b *Bot) orderAnswer(ctx context.Context, t Turn, r reply, log *slog.Logger
 	}
 	now := b.cfg.Now()
 	var lines []string
+	var shown []Order
 	if ids := orderIDs(t.Text); len(ids) > 0 {
 		for _, id := range ids {
 			o, err := b.orders.OrderOf(ctx, t.Shopper.ID, id)
@@ -48,9 +50,11 @@ func (b *Bot) orderAnswer(ctx context.Context, t Turn, r reply, log *slog.Logger
 			default:
 				lines = append(lines, orderSentence(o, lang, now))
 				r.Cards = append(r.Cards, orderCard(o, lang, now))
+				shown = append(shown, o)
 			}
 		}
 		r.Text = strings.Join(lines, "\n")
+		addNextStep(&r, shown, now)
 		return r, "", nil
 	}
 
@@ -79,6 +83,7 @@ func (b *Bot) orderAnswer(ctx context.Context, t Turn, r reply, log *slog.Logger
 		r.Cards = append(r.Cards, orderCard(o, lang, now))
 	}
 	r.Text = strings.Join(lines, "\n")
+	addNextStep(&r, pick, now)
 	return r, "", nil
 }
 
@@ -295,4 +300,51 @@ func orderCard(o Order, lang string, now time.Time) Card {
 		c.ReturnUntil = formatDay(w.Until, lang)
 	}
 	return c
+}
+
+// ReturnDaysLeft is how many calendar days (in ShopZone, today included)
+// remain in an open return window at now: 1 on its last day.
+func ReturnDaysLeft(w ReturnWindow, now time.Time) int {
+	if !w.Open {
+		return 0
+	}
+	day := func(t time.Time) time.Time {
+		t = t.In(ShopZone)
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, ShopZone)
+	}
+	return int(day(w.Until).Sub(day(now))/(24*time.Hour)) + 1
+}
+
+// nextStep is what a shopper can do next with a delivered order whose
+// no-reason return window is open: the days left to return it, a review,
+// buying it again; with chips for a return and for suggestions. ok is
+// false for any other order.
+func nextStep(o Order, lang string, now time.Time) (line string, chips []string, ok bool) {
+	w, delivered := ReturnWindowOf(o, now)
+	if !delivered || !w.Open || len(w.Excluded) == len(o.Items) {
+		return "", nil, false
+	}
+	left := ReturnDaysLeft(w, now)
+	if left <= 1 {
+		line = text(lang, msgNextStepLastDay)
+	} else {
+		line = fmt.Sprintf(text(lang, msgNextStepReturn), left, formatDay(w.Until, lang))
+	}
+	return line, []string{text(lang, msgChipReturn), text(lang, msgChipRecommend)}, true
+}
+
+// addNextStep adds the next step of the first delivered order among
+// orders to r, once.
+func addNextStep(r *reply, orders []Order, now time.Time) {
+	for _, o := range orders {
+		if line, chips, ok := nextStep(o, r.lang, now); ok {
+			r.Text = strings.TrimSpace(r.Text) + "\n" + line
+			for _, c := range chips {
+				if !slices.Contains(r.Suggestions, c) {
+					r.Suggestions = append(r.Suggestions, c)
+				}
+			}
+			return
+		}
+	}
 }

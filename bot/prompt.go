@@ -90,14 +90,8 @@ func contextMessage(t Turn, lang string, refs string, mask *pii.Masker) llm.Mess
 	case t.Shopper == nil:
 		b.WriteString("Shopper: an anonymous visitor, not logged in (order tools need a login).\n")
 	case t.Shopper.Personalize:
-		b.WriteString("Shopper (consented to personalised replies):")
-		if t.Shopper.Name != "" {
-			fmt.Fprintf(&b, " name %s;", mask.Mask(oneLine(t.Shopper.Name)))
-		}
-		if t.Shopper.Tier != "" {
-			fmt.Fprintf(&b, " member tier %s;", oneLine(t.Shopper.Tier))
-		}
-		b.WriteString("\n")
+		facts, _ := profileFacts(t.Shopper, mask)
+		b.WriteString("Shopper (consented to personalised replies):" + facts + "\n")
 	default:
 		b.WriteString("Shopper: logged in; no profile data (no consent to personalised replies).\n")
 	}
@@ -151,4 +145,48 @@ func estimateTokens(s string) int {
 		}
 	}
 	return n + (other+3)/4
+}
+
+// profileFacts renders the profile fields of a consented shopper that a
+// reply may use, masked, and names them (ProfileField*): name, tier,
+// interests, preferred categories, and from the purchase history the
+// segment, order count and favourite categories. Never the phone, e-mail,
+// address, age band, gender or occupation.
+func profileFacts(sh *Shopper, mask *pii.Masker) (string, []string) {
+	var b strings.Builder
+	var fields []string
+	list := func(l []string) string {
+		out := make([]string, 0, len(l))
+		for _, s := range l {
+			if s = oneLine(s); s != "" {
+				out = append(out, mask.Mask(s))
+			}
+		}
+		return strings.Join(out, ", ")
+	}
+	if sh.Name != "" {
+		fmt.Fprintf(&b, " name %s;", mask.Mask(oneLine(sh.Name)))
+		fields = append(fields, ProfileFieldName)
+	}
+	if sh.Tier != "" {
+		fmt.Fprintf(&b, " member tier %s;", mask.Mask(oneLine(sh.Tier)))
+		fields = append(fields, ProfileFieldTier)
+	}
+	if s := list(sh.Interests); s != "" {
+		fmt.Fprintf(&b, " interests %s;", s)
+		fields = append(fields, ProfileFieldInterests)
+	}
+	if s := list(sh.PreferredCategories); s != "" {
+		fmt.Fprintf(&b, " preferred categories %s;", s)
+		fields = append(fields, ProfileFieldPreferred)
+	}
+	if f := sh.Features; f != nil && f.Segment != "" {
+		fmt.Fprintf(&b, " customer segment %s, %d orders", f.Segment, f.Orders)
+		if s := list(f.FavCategories); s != "" {
+			fmt.Fprintf(&b, ", buys most from %s", s)
+		}
+		b.WriteString(";")
+		fields = append(fields, ProfileFieldHistory)
+	}
+	return b.String(), fields
 }

@@ -20,6 +20,16 @@ const (
 	msgUnsureTwice
 	msgUpsetIntro
 	msgSensitiveIntro
+	msgGreetingFormal
+	msgRecommendPersonal
+	msgRecommendGeneral
+	msgRecommendNone
+	msgRecommendConsent
+	msgCloseRecommend
+	msgNextStepReturn
+	msgNextStepLastDay
+	msgChipReturn
+	msgChipRecommend
 )
 
 // replies holds every fixed reply in zh-CN and en. Format verbs are filled
@@ -52,6 +62,20 @@ var replies = map[int][2]string{
 		"I'm really sorry about this. Let me get a person to sort it out for you right away."},
 	msgSensitiveIntro: {"这件事需要由人工客服为您处理，我这就为您转接。",
 		"This is something a person on our team needs to handle. Let me connect you."},
+	msgGreetingFormal: {"%s，您好！我是小二，商城的 AI 客服。可以帮您查订单、解答退换货、配送、发票、会员等问题。",
+		"Good day, %s. I'm Xiaoer, the shop's AI assistant. I can look up your orders and answer questions about returns, shipping, invoices, membership and more."},
+	msgRecommendPersonal: {"根据您的兴趣和购买记录，为您挑了几件：", "Based on your interests and what you've bought, you might like these:"},
+	msgRecommendGeneral:  {"这几件是店里的热门好物：", "Here are a few popular picks from the shop:"},
+	msgRecommendNone:     {"暂时没有可以推荐的商品。", "I have nothing to recommend right now."},
+	msgRecommendConsent: {"如需按您的喜好推荐，请在菜单中打开“个性化推荐”。",
+		" For suggestions based on your interests, turn on personalised recommendations in the menu."},
+	msgCloseRecommend: {"临走前，也许您会喜欢这些：", "Before you go, you might like these:"},
+	msgNextStepReturn: {"这笔订单的七天无理由退货还剩 %d 天（至 %s 24:00）；用得满意的话，欢迎在订单页评价或一键再次购买。",
+		"You have %d days left to return it without reason (until the end of %s). Happy with it? You can leave a review or buy it again from the order page."},
+	msgNextStepLastDay: {"今天是这笔订单七天无理由退货的最后一天（至 24:00）；用得满意的话，欢迎在订单页评价或一键再次购买。",
+		"Today is the last day to return it without reason. Happy with it? You can leave a review or buy it again from the order page."},
+	msgChipReturn:    {"我要退货", "I want to return it"},
+	msgChipRecommend: {"有什么推荐", "Recommend something"},
 }
 
 // text returns the reply with the given key in lang ("zh" or "en").

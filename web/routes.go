@@ -24,6 +24,16 @@ func (s *Server) routes() http.Handler {
 			mux.Handle("POST /api/v1/ingest/"+kind+"s", handleIngest(kind, ing, tokens, s.cfg.MaxIngestBytes, s.cfg.MaxIngestRecords, log))
 		}
 	}
+	if data := s.deps.Privacy; data != nil && s.deps.Tokens != nil {
+		// The shopper's own data (docs/privacy.md): shopper token only.
+		me := func(pattern string, h http.Handler) { mux.Handle(pattern, s.shopperOnly(h)) }
+		log := s.log.With("api", "me")
+		me("GET /api/v1/me/consent", handleMeConsent(data, log))
+		me("PUT /api/v1/me/consent", handleMeSetConsent(data, log))
+		me("GET /api/v1/me/data", handleMeExport(data, log))
+		me("DELETE /api/v1/me/data", s.handleMeErase(data, log))
+		me("OPTIONS /api/v1/me/{rest...}", http.NotFoundHandler()) // shopperOnly answers preflights
+	}
 	if a := s.deps.Auth; a != nil {
 		// Staff accounts (docs/accounts.md); each maker carries its own protection.
 		mux.Handle("POST /api/v1/auth/login", a.HandleLogin())

@@ -138,6 +138,9 @@ type Deps struct {
 	// Admin is the knowledge base the admin API edits; nil (or a nil Auth)
 	// serves no admin API.
 	Admin *knowledge.Base
+	// Privacy serves the shopper's own consent, export and erasure API
+	// (/api/v1/me, docs/privacy.md); nil serves none.
+	Privacy ShopperData
 	// Ingest writes the shop's data posted to /api/v1/ingest/*
 	// (docs/ingest.md), authenticated by ServiceTokens; nil (or a nil
 	// ServiceTokens) serves no ingestion API.

@@ -87,6 +87,8 @@ type messageMeta struct {
 	Cards       []bot.Card   `json:"cards,omitempty"`
 	Suggestions []string     `json:"suggestions,omitempty"`
 	AgentName   string       `json:"agent_name,omitempty"`
+	// Personalized names the profile fields a bot reply used.
+	Personalized []string `json:"personalized,omitempty"`
 }
 
 // AppendMessage stores m at the end of its conversation, giving it an id, the
@@ -94,7 +96,8 @@ type messageMeta struct {
 // ClientID already stored in that conversation, nothing is written and the
 // earlier message is returned with duplicate true.
 func (s *Store) AppendMessage(ctx context.Context, m bot.Message) (stored bot.Message, duplicate bool, err error) {
-	meta, err := json.Marshal(messageMeta{Sources: m.Sources, Cards: m.Cards, Suggestions: m.Suggestions, AgentName: m.AgentName})
+	meta, err := json.Marshal(messageMeta{Sources: m.Sources, Cards: m.Cards, Suggestions: m.Suggestions, AgentName: m.AgentName,
+		Personalized: m.Personalized})
 	if err != nil {
 		return m, false, fmt.Errorf("sqlite: append message: %w", err)
 	}
@@ -162,6 +165,7 @@ func scanMessage(row rowScanner) (bot.Message, error) {
 		return m, fmt.Errorf("sqlite: message %s meta: %w", m.ID, err)
 	}
 	m.Sources, m.Cards, m.Suggestions, m.AgentName = mm.Sources, mm.Cards, mm.Suggestions, mm.AgentName
+	m.Personalized = mm.Personalized
 	m.CreatedAt, err = parseTime(created)
 	return m, err
 }

@@ -126,10 +126,11 @@ type ReturnRequest struct {
 	CreatedAt  time.Time
 }
 
-// ReturnRequests returns a shopper's return requests, oldest first.
+// ReturnRequests returns a shopper's return requests, oldest first,
+// without the storage-only ones (kept after an erasure).
 func (s *Store) ReturnRequests(ctx context.Context, shopperID string) ([]ReturnRequest, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, proposal_id, shopper_id, order_id, items, reason, status, created_at
-		FROM return_requests WHERE shopper_id = ? ORDER BY created_at, id`, shopperID)
+		FROM return_requests WHERE shopper_id = ? AND storage_only = 0 ORDER BY created_at, id`, shopperID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: return requests: %w", err)
 	}
@@ -167,7 +168,7 @@ func proposalOf(ctx context.Context, q querier, shopperID, proposalID string) (b
 	var returnID sql.NullString
 	err := q.QueryRowContext(ctx, `SELECT p.id, p.conversation_id, p.shopper_id, p.order_id, p.items, p.reason, p.status,
 		p.created_at, p.decided_at, r.id FROM return_proposals p LEFT JOIN return_requests r ON r.proposal_id = p.id
-		WHERE p.id = ?`, proposalID).Scan(&p.ID, &p.ConversationID, &p.ShopperID, &p.OrderID, &items, &p.Reason, &p.Status,
+		WHERE p.id = ? AND p.storage_only = 0`, proposalID).Scan(&p.ID, &p.ConversationID, &p.ShopperID, &p.OrderID, &items, &p.Reason, &p.Status,
 		&created, &decided, &returnID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return bot.ReturnProposal{}, bot.ErrNotFound

@@ -98,6 +98,10 @@ func (s *Store) putShopper(ctx context.Context, tx *sql.Tx, sh bot.Shopper) erro
 	if err != nil {
 		return fmt.Errorf("sqlite: put shopper %s: %w", sh.ID, err)
 	}
+	preferred, err := json.Marshal(nonNil(sh.PreferredCategories))
+	if err != nil {
+		return fmt.Errorf("sqlite: put shopper %s: %w", sh.ID, err)
+	}
 	now := s.stamp()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO shoppers (id, name, lang, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, lang = excluded.lang, updated_at = excluded.updated_at`,
@@ -105,26 +109,32 @@ func (s *Store) putShopper(ctx context.Context, tx *sql.Tx, sh bot.Shopper) erro
 		return fmt.Errorf("sqlite: put shopper %s: %w", sh.ID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO profiles
-		(shopper_id, tier, points, age_band, occupation, interests, phone, email, address, personalize, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(shopper_id, tier, points, age_band, occupation, interests, phone, email, address, personalize, gender,
+		preferred_categories, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (shopper_id) DO UPDATE SET tier = excluded.tier, points = excluded.points, age_band = excluded.age_band,
 		occupation = excluded.occupation, interests = excluded.interests, phone = excluded.phone, email = excluded.email,
-		address = excluded.address, personalize = excluded.personalize, updated_at = excluded.updated_at`,
-		sh.ID, sh.Tier, sh.Points, sh.AgeBand, sh.Occupation, string(interests), sh.Phone, sh.Email, sh.Address, sh.Personalize, now); err != nil {
+		address = excluded.address, personalize = excluded.personalize, gender = excluded.gender,
+		preferred_categories = excluded.preferred_categories, updated_at = excluded.updated_at`,
+		sh.ID, sh.Tier, sh.Points, sh.AgeBand, sh.Occupation, string(interests), sh.Phone, sh.Email, sh.Address, sh.Personalize,
+		sh.Gender, string(preferred), now); err != nil {
 		return fmt.Errorf("sqlite: put profile %s: %w", sh.ID, err)
 	}
 	return nil
 }
 
-// Shopper returns a shopper with their profile, or bot.ErrNotFound.
+// Shopper returns a shopper with their profile, and their features as
+// last stored (nil before any order was written), or bot.ErrNotFound.
 func (s *Store) Shopper(ctx context.Context, id string) (bot.Shopper, error) {
 	var sh bot.Shopper
-	var interests string
+	var interests, preferred string
 	err := s.read.QueryRowContext(ctx, `SELECT s.id, s.name, s.lang, COALESCE(p.tier, ''), COALESCE(p.points, 0),
 		COALESCE(p.age_band, ''), COALESCE(p.occupation, ''), COALESCE(p.interests, '[]'), COALESCE(p.phone, ''),
-		COALESCE(p.email, ''), COALESCE(p.address, ''), COALESCE(p.personalize, 0)
+		COALESCE(p.email, ''), COALESCE(p.address, ''), COALESCE(p.personalize, 0), COALESCE(p.gender, ''),
+		COALESCE(p.preferred_categories, '[]')
 		FROM shoppers s LEFT JOIN profiles p ON p.shopper_id = s.id WHERE s.id = ?`, id).Scan(
-		&sh.ID, &sh.Name, &sh.Lang, &sh.Tier, &sh.Points, &sh.AgeBand, &sh.Occupation, &interests, &sh.Phone, &sh.Email, &sh.Address, &sh.Personalize)
+		&sh.ID, &sh.Name, &sh.Lang, &sh.Tier, &sh.Points, &sh.AgeBand, &sh.Occupation, &interests, &sh.Phone, &sh.Email,
+		&sh.Address, &sh.Personalize, &sh.Gender, &preferred)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sh, bot.ErrNotFound
 	}
@@ -133,6 +143,12 @@ func (s *Store) Shopper(ctx context.Context, id string) (bot.Shopper, error) {
 	}
 	if err := json.Unmarshal([]byte(interests), &sh.Interests); err != nil {
 		return sh, fmt.Errorf("sqlite: shopper %s interests: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(preferred), &sh.PreferredCategories); err != nil {
+		return sh, fmt.Errorf("sqlite: shopper %s preferred categories: %w", id, err)
+	}
+	if sh.Features, err = s.features(ctx, id); err != nil {
+		return sh, err
 	}
 	return sh, nil
 }
@@ -167,8 +183,13 @@ func (s *Store) Products(ctx context.Context) ([]bot.Product, error) {
 	return out, rows.Err()
 }
 
+// putOrder writes an order and recomputes its shopper's features in tx,
+// so the features commit with the order (and those of a previous owner,
+// should the order have moved).
 func (s *Store) putOrder(ctx context.Context, tx *sql.Tx, o bot.Order) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM orders WHERE id = ?`, o.ID); err != nil {
+	var before string
+	err := tx.QueryRowContext(ctx, `DELETE FROM orders WHERE id = ? RETURNING shopper_id`, o.ID).Scan(&before)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlite: put order %s: %w", o.ID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO orders (id, shopper_id, status, currency, total_cents, shipping_cents,
@@ -196,7 +217,13 @@ func (s *Store) putOrder(ctx context.Context, tx *sql.Tx, o bot.Order) error {
 			return fmt.Errorf("sqlite: put order %s tracking: %w", o.ID, err)
 		}
 	}
-	return nil
+	now := s.now()
+	if before != "" && before != o.ShopperID {
+		if err := s.recomputeFeatures(ctx, tx, before, now); err != nil {
+			return err
+		}
+	}
+	return s.recomputeFeatures(ctx, tx, o.ShopperID, now)
 }
 
 // OrderOf returns the order with the given id if it belongs to shopperID.
@@ -204,9 +231,9 @@ func (s *Store) putOrder(ctx context.Context, tx *sql.Tx, o bot.Order) error {
 // bot.ErrNotFound: callers answer both the same way.
 func (s *Store) OrderOf(ctx context.Context, shopperID, orderID string) (bot.Order, error) {
 	// Order numbers are matched without regard to case: shoppers type them
-	// as they like.
+	// as they like. Storage-only orders (kept after an erasure) are never read.
 	var id, owner string
-	err := s.read.QueryRowContext(ctx, `SELECT id, shopper_id FROM orders WHERE id = ? COLLATE NOCASE`, orderID).Scan(&id, &owner)
+	err := s.read.QueryRowContext(ctx, `SELECT id, shopper_id FROM orders WHERE id = ? COLLATE NOCASE AND storage_only = 0`, orderID).Scan(&id, &owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return bot.Order{}, bot.ErrNotFound
 	}
@@ -226,12 +253,13 @@ func (s *Store) OrderOf(ctx context.Context, shopperID, orderID string) (bot.Ord
 	return orders[0], nil
 }
 
-// RecentOrders returns up to limit of a shopper's orders, newest first.
+// RecentOrders returns up to limit of a shopper's orders, newest first,
+// without the storage-only ones.
 func (s *Store) RecentOrders(ctx context.Context, shopperID string, limit int) ([]bot.Order, error) {
 	if shopperID == "" {
 		return nil, nil
 	}
-	return s.orders(ctx, `WHERE shopper_id = ? ORDER BY placed_at DESC LIMIT ?`, shopperID, limit)
+	return s.orders(ctx, `WHERE shopper_id = ? AND storage_only = 0 ORDER BY placed_at DESC LIMIT ?`, shopperID, limit)
 }
 
 func (s *Store) orders(ctx context.Context, where string, args ...any) ([]bot.Order, error) {

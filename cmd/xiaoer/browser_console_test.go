@@ -101,10 +101,13 @@ return {trigger:f('trigger'),questions:f('questions'),orders:f('orders'),text:do
 
 	// The profile, with the phone masked until revealed; the orders.
 	profile := eval[map[string]string](agent, `(function(){function f(n){var e=document.querySelector('#profile [data-field='+n+']');return e?e.textContent:''}
-return {name:f('name'),tier:f('tier'),phone:f('phone'),email:f('email')}})()`)
+return {name:f('name'),tier:f('tier'),phone:f('phone'),email:f('email'),segment:f('segment'),orders:f('orders'),aov:f('aov')}})()`)
 	const phone = "138-0000-2718"
 	if profile["name"] != "林小雨" || profile["tier"] == "" || profile["phone"] == "" || profile["phone"] == phone || strings.Contains(profile["email"], "lin.xiaoyu@") {
 		t.Errorf("the profile shows %v; want 林小雨 with a tier, the phone and e-mail masked", profile)
+	}
+	if profile["segment"] == "" || profile["orders"] == "" || profile["orders"] == "0" || !strings.HasPrefix(profile["aov"], "¥") {
+		t.Errorf("the profile shows %v; want the segment, the order count and the average order", profile)
 	}
 	orders := eval[[]string](agent, `Array.prototype.map.call(document.querySelectorAll('#orders .order'),function(o){return o.getAttribute('data-order-id')})`)
 	if len(orders) == 0 {

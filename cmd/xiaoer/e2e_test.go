@@ -179,8 +179,9 @@ func TestDemoChat(t *testing.T) {
 
 	t.Run("small talk, unsure and handoff", func(t *testing.T) {
 		c := dial(t, ctx, s.WS, chatclient.Options{Token: token(t, s.Data, "demo-en")})
-		if r := ask(t, ctx, c, "hello"); !strings.Contains(r.Text, "Emma") {
-			t.Errorf("greeting = %q, want the shopper's name", r.Text)
+		// Without the shopper's consent to personalisation, no name.
+		if r := ask(t, ctx, c, "hello"); strings.Contains(r.Text, "Emma") || len(r.Personalized) != 0 {
+			t.Errorf("greeting = %q (personalized %v), want no name without consent", r.Text, r.Personalized)
 		}
 		r := ask(t, ctx, c, "What is the capital of Mongolia?")
 		if len(r.Sources) != 0 || len(r.Suggestions) == 0 || !strings.Contains(strings.ToLower(r.Text), "not sure") {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/xiaoer-cs/xiaoer/bot"
 	"github.com/xiaoer-cs/xiaoer/bot/ingest"
+	"github.com/xiaoer-cs/xiaoer/bot/retention"
 	"github.com/xiaoer-cs/xiaoer/bot/webhook"
 	"github.com/xiaoer-cs/xiaoer/handoff"
 	"github.com/xiaoer-cs/xiaoer/web"
@@ -54,8 +55,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090; empty: off (env XIAOER_METRICS_ADDR)")
 	webhookURL := fs.String("webhook-url", envOr(getenv, "XIAOER_WEBHOOK_URL", ""),
 		"POST signed events (return.confirmed, conversation.handed_off) to this URL of the shop's; the secret comes from XIAOER_WEBHOOK_SECRET or XIAOER_WEBHOOK_SECRET_FILE; empty: off (env XIAOER_WEBHOOK_URL)")
+	retain := fs.String("retention", envOr(getenv, "XIAOER_RETENTION", "180d"),
+		"delete conversations idle for longer than this, e.g. 180d or 720h; 0 keeps them forever (env XIAOER_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	keep, err := parseRetention(*retain)
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	if *routing != handoff.RoutingAuto && *routing != handoff.RoutingClaim {
 		return usageError{fmt.Sprintf("--handoff-routing must be auto or claim, got %q", *routing)}
@@ -155,7 +162,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	desk := handoff.NewDesk(handoff.Config{Routing: *routing, Hours: hours, MaxChats: *maxChats}, deskDeps, log.With("component", "handoff"))
 	botDeps := bot.Deps{Conversations: d.store, Orders: d.store, Knowledge: d.kb, Gaps: d.kb,
-		Handoff: desk, Publish: hub, Returns: d.store}
+		Handoff: desk, Publish: hub, Returns: d.store, Profiles: d.store}
 	if hooks != nil {
 		botDeps.Webhooks = hooks
 	}
@@ -186,6 +193,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Auth:     staff,
 		Desk:     desk,
 		Audit:    d.store,
+		Privacy:  d.store,
 		Admin:    d.kb,
 		// The shop's backend pushes its data (docs/ingest.md).
 		Ingest:        ingest.New(d.store, nil),
@@ -234,6 +242,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	g.Go(func() error { return b.Run(botCtx) })
 	g.Go(func() error { return desk.Run(botCtx) })
 	g.Go(func() error { return d.kb.RunEmbedder(botCtx) })
+	features, _ := any(d.store).(retention.FeatureRefresher)
+	retire := retention.New(retention.Config{Keep: keep}, d.store, features, log.With("component", "retention"))
+	g.Go(func() error { return retire.Run(botCtx) })
 	if hooks != nil {
 		// Delivers the shop's events until the bot stops; what is left is
 		// delivered after the next start.

@@ -39,7 +39,9 @@ type Frame struct {
 	Sources     []Source `json:"sources,omitempty"`
 	Cards       []Card   `json:"cards,omitempty"`
 	Suggestions []string `json:"suggestions,omitempty"`
-	CreatedAt   string   `json:"created_at,omitempty"`
+	// Personalized names the profile fields a reply used.
+	Personalized []string `json:"personalized,omitempty"`
+	CreatedAt    string   `json:"created_at,omitempty"`
 	// handoff
 	Status   string `json:"status,omitempty"`
 	Position int    `json:"position,omitempty"`
@@ -74,6 +76,12 @@ type Card struct {
 	// return cards
 	ProposalID string `json:"proposal_id,omitempty"`
 	ReturnID   string `json:"return_id,omitempty"`
+	// product cards
+	SKU      string `json:"sku,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Price    string `json:"price,omitempty"`
+	Category string `json:"category,omitempty"`
+	Reason   string `json:"reason,omitempty"`
 }
 
 // Options are the handshake's query parameters.

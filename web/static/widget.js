@@ -223,7 +223,24 @@
       leaveBadEmail: '请填写有效的邮箱地址',
       leaveBadPhone: '请填写有效的电话号码（5–20 位数字）',
       prechatAsk: '问 AI 助手',
-      prechatHuman: '找人工客服'
+      prechatHuman: '找人工客服',
+      menu: '菜单：隐私与数据',
+      menuTitle: '隐私与我的数据',
+      pzTitle: '个性化回复',
+      pzHelp: '开启后，AI 助手会参考您的资料和购买记录来回答和推荐商品；随时可以关闭。',
+      download: '下载我的数据',
+      downloading: '正在准备…',
+      downloaded: '已下载您的数据。',
+      deleteData: '删除我的数据',
+      deleteAsk: '将删除您的全部聊天记录和个人资料，无法恢复。法律要求保存的订单和退货记录会被封存、不再显示。确定删除吗？',
+      deleteYes: '确认删除',
+      deleteNo: '取消',
+      deleting: '正在删除…',
+      deleted: '您的数据已删除。',
+      privacyFailed: '操作失败，请稍后再试。',
+      productPrice: '价格',
+      productCategory: '类别',
+      productWhy: '推荐理由'
     },
     en: {
       title: 'Xiaoer',
@@ -315,7 +332,24 @@
       leaveBadEmail: 'Please enter a valid e-mail address',
       leaveBadPhone: 'Please enter a valid phone number (5 to 20 digits)',
       prechatAsk: 'Ask the assistant',
-      prechatHuman: 'Talk to a person'
+      prechatHuman: 'Talk to a person',
+      menu: 'Menu: privacy and data',
+      menuTitle: 'Privacy and my data',
+      pzTitle: 'Personalised replies',
+      pzHelp: 'When on, the AI assistant uses your profile and order history to answer and suggest products; you can turn it off at any time.',
+      download: 'Download my data',
+      downloading: 'Preparing…',
+      downloaded: 'Your data was downloaded.',
+      deleteData: 'Delete my data',
+      deleteAsk: 'This deletes all your chats and your profile for good. Orders and returns the law makes the shop keep are sealed and no longer shown. Delete?',
+      deleteYes: 'Delete',
+      deleteNo: 'Cancel',
+      deleting: 'Deleting…',
+      deleted: 'Your data has been deleted.',
+      privacyFailed: 'That did not work. Please try again later.',
+      productPrice: 'Price',
+      productCategory: 'Category',
+      productWhy: 'Why'
     }
   };
 
@@ -566,6 +600,15 @@
     humanBtn.addEventListener('click', requestHuman);
     R.human = humanBtn;
 
+    // The privacy menu, for verified shoppers only (updateMenu).
+    var menuBtn = button('xiaoer-menu-btn', 'menu');
+    menuBtn.textContent = '\u2630';
+    menuBtn.hidden = true;
+    menuBtn.setAttribute('aria-expanded', 'false');
+    menuBtn.setAttribute('aria-controls', 'xiaoer-menu');
+    menuBtn.addEventListener('click', function () { toggleMenu(); });
+    R.menuBtn = menuBtn;
+
     var closeBtn = button('xiaoer-close', 'close');
     closeBtn.appendChild(icon('close'));
     closeBtn.addEventListener('click', function () { api.close(); });
@@ -573,6 +616,7 @@
     header.appendChild(avatar);
     header.appendChild(titles);
     header.appendChild(humanBtn);
+    header.appendChild(menuBtn);
     header.appendChild(closeBtn);
 
     // The handoff bar: where a request for a person stands (renderHandoffBar).
@@ -648,6 +692,7 @@
     send.addEventListener('click', function () { submitInput(); input.focus(); });
 
     panel.appendChild(header);
+    panel.appendChild(buildMenu());
     panel.appendChild(hbar);
     panel.appendChild(messages);
     panel.appendChild(composer);
@@ -662,6 +707,7 @@
     applyLang();
     onInput();
     renderHandoffBar();
+    updateMenu();
     setStatus(S.connected ? 'online' : (S.everConnected ? 'reconnecting' : 'idle'));
     reveal();
   }
@@ -1123,7 +1169,7 @@
     body.appendChild(head);
 
     var allCards = Array.isArray(m.cards) ? m.cards : [];
-    var cards = allCards.filter(function (c) { return c && (c.kind === 'order' || c.kind === 'return'); });
+    var cards = allCards.filter(function (c) { return c && (c.kind === 'order' || c.kind === 'return' || c.kind === 'product'); });
     var rating = role === 'bot' && allCards.some(function (c) { return c && c.kind === 'rating'; });
     if (cards.length) body.classList.add('xiaoer-body-cards');
     if (text || (!cards.length && !rating)) {
@@ -1132,7 +1178,9 @@
       body.appendChild(bubble);
     }
 
-    cards.forEach(function (c) { body.appendChild(c.kind === 'return' ? buildReturnCard(c) : buildOrderCard(c)); });
+    cards.forEach(function (c) {
+      body.appendChild(c.kind === 'return' ? buildReturnCard(c) : c.kind === 'product' ? buildProductCard(c) : buildOrderCard(c));
+    });
 
     var sources = Array.isArray(m.sources) ? m.sources : [];
     if (sources.length) {
@@ -1227,6 +1275,28 @@
       if (ev.text) evEl.appendChild(el('div', 'xiaoer-card-event-text', String(ev.text)));
       card.appendChild(evEl);
     }
+    return card;
+  }
+
+  // buildProductCard shows a recommended catalog item: name, price,
+  // category and why, as text only (no image is ever loaded).
+  function buildProductCard(c) {
+    var card = el('div', 'xiaoer-card xiaoer-card-product');
+    if (c.sku != null) card.setAttribute('data-sku', String(c.sku));
+    var head = el('div', 'xiaoer-card-head');
+    head.appendChild(el('span', 'xiaoer-product-name', c.name != null ? String(c.name) : String(c.sku || '')));
+    card.appendChild(head);
+    var rows = el('div', 'xiaoer-card-rows');
+    function row(key, value) {
+      var r = el('div', 'xiaoer-card-row');
+      r.appendChild(tEl('span', 'xiaoer-card-k', key));
+      r.appendChild(el('span', 'xiaoer-card-v', value));
+      rows.appendChild(r);
+    }
+    if (c.price != null && c.price !== '') row('productPrice', String(c.price));
+    if (c.category) row('productCategory', String(c.category));
+    if (c.reason) row('productWhy', String(c.reason));
+    if (rows.firstChild) card.appendChild(rows);
     return card;
   }
 
@@ -1585,6 +1655,7 @@
     if (l && l !== S.lang) { S.lang = l; applyLang(); }
 
     S.shopper = f.shopper && f.shopper.id != null ? { id: String(f.shopper.id), name: f.shopper.name ? String(f.shopper.name) : '' } : null;
+    updateMenu();
 
     if (S.conv && f.conversation && f.conversation !== S.conv) {
       // The server started a different conversation; drop the old view but keep unsent messages.
@@ -2081,6 +2152,183 @@
   }
 
   /* ------------------------------------------------------------------ */
+  /* Privacy menu: consent, download and delete (docs/privacy.md)        */
+  /* ------------------------------------------------------------------ */
+
+  function meURL(path) {
+    return serverURL.origin + serverURL.pathname.replace(/\/+$/, '') + '/api/v1/me/' + path;
+  }
+
+  // meFetch calls the shopper's own API with their token; it resolves to
+  // the response, and rejects when it is not 2xx.
+  function meFetch(method, path, body) {
+    var opts = { method: method, headers: { 'Authorization': 'Bearer ' + S.token }, credentials: 'omit', cache: 'no-store' };
+    if (body !== undefined) {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(meURL(path), opts).then(function (r) {
+      if (!r.ok) throw new Error('HTTP ' + r.status);
+      return r;
+    });
+  }
+
+  function buildMenu() {
+    var menu = el('div', 'xiaoer-menu');
+    menu.id = 'xiaoer-menu';
+    menu.hidden = true;
+    menu.appendChild(tEl('div', 'xiaoer-menu-title', 'menuTitle'));
+
+    var pz = el('label', 'xiaoer-switch-row');
+    var sw = el('input', 'xiaoer-switch');
+    sw.type = 'checkbox';
+    sw.setAttribute('role', 'switch');
+    sw.checked = false; // off until the stored value says otherwise
+    sw.addEventListener('change', function () { setPersonalize(sw.checked); });
+    var pzText = el('span', 'xiaoer-switch-text');
+    pzText.appendChild(tEl('span', 'xiaoer-switch-title', 'pzTitle'));
+    pzText.appendChild(tEl('span', 'xiaoer-switch-help', 'pzHelp'));
+    pz.appendChild(sw);
+    pz.appendChild(pzText);
+    menu.appendChild(pz);
+    R.pzSwitch = sw;
+
+    var dl = button('xiaoer-menu-item xiaoer-download');
+    dl.appendChild(tEl('span', '', 'download'));
+    dl.addEventListener('click', downloadData);
+    menu.appendChild(dl);
+    R.downloadBtn = dl;
+
+    var del = button('xiaoer-menu-item xiaoer-delete');
+    del.appendChild(tEl('span', '', 'deleteData'));
+    del.addEventListener('click', function () { R.deleteConfirm.hidden = false; del.hidden = true; R.deleteYes.focus(); });
+    menu.appendChild(del);
+    R.deleteBtn = del;
+
+    var confirm = el('div', 'xiaoer-delete-confirm');
+    confirm.setAttribute('role', 'alertdialog');
+    confirm.hidden = true;
+    confirm.appendChild(tEl('p', 'xiaoer-delete-ask', 'deleteAsk'));
+    var yes = tEl('button', 'xiaoer-delete-yes', 'deleteYes');
+    yes.type = 'button';
+    yes.addEventListener('click', deleteData);
+    var no = tEl('button', 'xiaoer-delete-no', 'deleteNo');
+    no.type = 'button';
+    no.addEventListener('click', function () { confirm.hidden = true; del.hidden = false; del.focus(); });
+    confirm.appendChild(yes);
+    confirm.appendChild(no);
+    menu.appendChild(confirm);
+    R.deleteConfirm = confirm;
+    R.deleteYes = yes;
+
+    R.menuStatus = el('div', 'xiaoer-menu-status');
+    R.menuStatus.setAttribute('aria-live', 'polite');
+    menu.appendChild(R.menuStatus);
+    R.menu = menu;
+    return menu;
+  }
+
+  // updateMenu shows the menu button to verified shoppers only.
+  function updateMenu() {
+    if (!R.menuBtn) return;
+    var show = !!(S.token && S.shopper);
+    R.menuBtn.hidden = !show;
+    if (!show) closeMenu();
+  }
+
+  function menuStatus(key) {
+    if (!R.menuStatus) return;
+    if (!key) { R.menuStatus.textContent = ''; R.menuStatus.removeAttribute('data-xi18n'); return; }
+    R.menuStatus.setAttribute('data-xi18n', key);
+    R.menuStatus.textContent = t(key);
+  }
+
+  function closeMenu() {
+    if (!R.menu) return;
+    R.menu.hidden = true;
+    R.menuBtn.setAttribute('aria-expanded', 'false');
+  }
+
+  function toggleMenu() {
+    if (!R.menu.hidden) { closeMenu(); return; }
+    R.menu.hidden = false;
+    R.menuBtn.setAttribute('aria-expanded', 'true');
+    R.deleteConfirm.hidden = true;
+    R.deleteBtn.hidden = false;
+    menuStatus(null);
+    R.pzSwitch.disabled = true;
+    meFetch('GET', 'consent').then(function (r) { return r.json(); }).then(function (st) {
+      R.pzSwitch.checked = !!(st && st.personalize === true);
+      R.pzSwitch.disabled = false;
+    }, function () {
+      R.pzSwitch.disabled = false;
+      menuStatus('privacyFailed');
+    });
+  }
+
+  function setPersonalize(on) {
+    R.pzSwitch.disabled = true;
+    menuStatus(null);
+    meFetch('PUT', 'consent', { personalize: on, source: 'widget' }).then(function (r) { return r.json(); }).then(function (st) {
+      R.pzSwitch.checked = !!(st && st.personalize === true);
+      R.pzSwitch.disabled = false;
+    }, function () {
+      R.pzSwitch.checked = !on;
+      R.pzSwitch.disabled = false;
+      menuStatus('privacyFailed');
+    });
+  }
+
+  function downloadData() {
+    R.downloadBtn.disabled = true;
+    menuStatus('downloading');
+    meFetch('GET', 'data').then(function (r) {
+      var cd = r.headers.get('Content-Disposition') || '';
+      var m = /filename="([A-Za-z0-9._-]+)"/.exec(cd);
+      var name = m ? m[1] : 'xiaoer-data.json';
+      return r.blob().then(function (b) { return { blob: b, name: name }; });
+    }).then(function (d) {
+      var url = URL.createObjectURL(d.blob);
+      var a = document.createElement('a');
+      a.href = url;
+      a.download = d.name;
+      a.style.display = 'none';
+      document.body.appendChild(a);
+      a.click();
+      setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 1000);
+      R.downloadBtn.disabled = false;
+      menuStatus('downloaded');
+    }, function () {
+      R.downloadBtn.disabled = false;
+      menuStatus('privacyFailed');
+    });
+  }
+
+  // deleteData erases the shopper's data once they confirmed, then clears
+  // the transcript and starts afresh.
+  function deleteData() {
+    R.deleteYes.disabled = true;
+    menuStatus('deleting');
+    meFetch('DELETE', 'data', { confirm: true }).then(function () {
+      R.deleteYes.disabled = false;
+      disconnect();
+      if (S.shopper) {
+        try { window.localStorage.removeItem(NS + 'conv.' + S.shopper.id); } catch (e) { /* ignore */ }
+      }
+      S.conv = null;
+      S.ctrlQueue = [];
+      clearList();
+      closeMenu();
+      addNotice('deleted', null, 'xiaoer-notice-deleted');
+      S.attempts = 0;
+      connect();
+    }, function () {
+      R.deleteYes.disabled = false;
+      menuStatus('privacyFailed');
+    });
+  }
+
+  /* ------------------------------------------------------------------ */
   /* Socket                                                              */
   /* ------------------------------------------------------------------ */
 
@@ -2230,6 +2478,7 @@
       S.token = tok;
       S.shopper = null;
       S.conv = null;
+      updateMenu();
       S.everConnected = false;
       S.attempts = 0;
       S.ctrlQueue = [];

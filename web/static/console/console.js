@@ -86,6 +86,8 @@
       revealNote: '手机号、邮箱、地址以及对话里的个人信息默认打码。点「显示完整信息」会被记入审计日志（谁、何时、看了哪些字段）。',
       revealed: '已显示（已记入审计日志）',
       pName: '姓名', pTier: '会员等级', pPoints: '积分', pLang: '语言', pInterests: '兴趣', pPhone: '手机', pEmail: '邮箱', pAddress: '地址',
+      pSegment: '客户分群', pOrders: '订单数', pLastOrder: '最近下单', pAOV: '客单价', pFavCategories: '常买品类', daysAgo: '{n} 天前',
+      seg_prospect: '潜在客户', seg_new: '新客', seg_high_value: '高价值', seg_loyal: '忠实客户', seg_at_risk: '流失风险', seg_lapsed: '已流失', seg_regular: '普通客户',
       visitorProfile: '匿名访客：没有资料和订单。',
       orders: '订单', noOrders: '没有订单。', tracking: '物流',
       os_unpaid: '待付款', os_paid: '已付款', os_shipped: '已发货', os_delivered: '已签收', os_refunded: '已退款', os_cancelled: '已取消',
@@ -155,6 +157,8 @@
       revealNote: 'Phone, e-mail, address and personal data in the chat are masked. Reveal is recorded in the audit log (who, when, which fields).',
       revealed: 'Revealed (recorded in the audit log)',
       pName: 'Name', pTier: 'Tier', pPoints: 'Points', pLang: 'Language', pInterests: 'Interests', pPhone: 'Phone', pEmail: 'E-mail', pAddress: 'Address',
+      pSegment: 'Segment', pOrders: 'Orders', pLastOrder: 'Last order', pAOV: 'Avg. order', pFavCategories: 'Buys most', daysAgo: '{n} days ago',
+      seg_prospect: 'Prospect', seg_new: 'New', seg_high_value: 'High value', seg_loyal: 'Loyal', seg_at_risk: 'At risk', seg_lapsed: 'Lapsed', seg_regular: 'Regular',
       visitorProfile: 'Anonymous visitor: no profile, no orders.',
       orders: 'Orders', noOrders: 'No orders.', tracking: 'Tracking',
       os_unpaid: 'Unpaid', os_paid: 'Paid', os_shipped: 'Shipped', os_delivered: 'Delivered', os_refunded: 'Refunded', os_cancelled: 'Cancelled',
@@ -1191,6 +1195,17 @@
     row('pPoints', 'points', s.points ? String(s.points) : '');
     row('pLang', 'lang', s.lang ? tOr('lang_', s.lang) : '');
     row('pInterests', 'interests', Array.isArray(s.interests) && s.interests.length ? s.interests.join('、') : '');
+    // What the shopper's orders say (bot.Features): segment and key figures.
+    var f = s.features;
+    if (f && f.segment) {
+      row('pSegment', 'segment', tOr('seg_', f.segment));
+      row('pOrders', 'orders', String(f.orders || 0));
+      if (f.orders) {
+        row('pLastOrder', 'last_order', t('daysAgo', { n: f.recency_days || 0 }));
+        row('pAOV', 'aov', money(f.aov_cents || 0, 'CNY'));
+      }
+      row('pFavCategories', 'fav_categories', Array.isArray(f.fav_categories) && f.fav_categories.length ? f.fav_categories.slice(0, 3).join('、') : '');
+    }
     var masked = [];
     PII.forEach(function (f) {
       if (!s[f]) return;
