@@ -203,3 +203,24 @@ func TestServiceTokens(t *testing.T) {
 		t.Error("the token itself is stored")
 	}
 }
+
+// TestIngestedOrderUpdatesFeatures: an ingested order goes through
+// putOrder, so the shopper's features count it in the same transaction,
+// and the profile fields the shop sent are what the bot reads.
+func TestIngestedOrderUpdatesFeatures(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpen(t, filepath.Join(t.TempDir(), "x.db"))
+	svc := ingest.New(s, func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) })
+	mustPut(t, svc, ingest.KindShopper, ingShopper)
+	mustPut(t, svc, ingest.KindOrder, ingOrder)
+	sh, err := s.Shopper(ctx, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sh.Gender != "female" || len(sh.PreferredCategories) != 1 || sh.PreferredCategories[0] != "shoes" || sh.Personalize {
+		t.Errorf("shopper %+v, want the shop's profile and no consent", sh)
+	}
+	if sh.Features == nil || sh.Features.Orders != 1 {
+		t.Errorf("features %+v, want the ingested order counted", sh.Features)
+	}
+}
