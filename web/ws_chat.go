@@ -239,7 +239,12 @@ func (k *chatSocket) run(ctx context.Context, afterParam string) {
 
 	hello := helloFrame{Type: "hello", Conversation: k.conv.ID, LastSeq: k.conv.LastSeq, Lang: k.lang, Prechat: k.srv.cfg.Prechat}
 	if k.id.shopper != nil {
-		hello.Shopper = &shopperInfo{ID: k.id.shopper.ID, Name: k.id.shopper.Name}
+		// The name greets the shopper only with their consent to
+		// personalised replies, like the bot's own greeting.
+		hello.Shopper = &shopperInfo{ID: k.id.shopper.ID}
+		if k.id.shopper.Personalize {
+			hello.Shopper.Name = k.id.shopper.Name
+		}
 	} else {
 		hello.Visitor = k.id.visitor
 	}

@@ -218,6 +218,16 @@ func TestEraseLeavesOnlyStorageOnlyRecords(t *testing.T) {
 	if _, err := s.OrderOf(ctx, "alice", "ORD-ALICE"); !errors.Is(err, bot.ErrNotFound) {
 		t.Errorf("OrderOf after the order was sent again: %v, want not found", err)
 	}
+	// Nor does it rebuild a profile of how she buys from the hidden order.
+	var features int
+	s.read.QueryRow(`SELECT COUNT(*) FROM shopper_features WHERE shopper_id = 'alice'`).Scan(&features)
+	if n, err := s.RefreshFeatures(ctx, time.Now()); err != nil || n == 0 {
+		t.Errorf("RefreshFeatures = %d, %v", n, err)
+	}
+	s.read.QueryRow(`SELECT COUNT(*) + ? FROM shopper_features WHERE shopper_id = 'alice'`, features).Scan(&features)
+	if features != 0 {
+		t.Errorf("an erased shopper has features again after the order was sent again (%d rows)", features)
+	}
 	// But the rows are kept, flagged.
 	var kept int
 	s.read.QueryRow(`SELECT (SELECT COUNT(*) FROM orders WHERE shopper_id = 'alice' AND storage_only = 1) +

@@ -65,9 +65,21 @@ func (s *Store) features(ctx context.Context, id string) (*bot.Features, error) 
 // recomputeFeatures recomputes a shopper's row in shopper_features from
 // their orders as tx sees them, so it commits (or not) with the order
 // write that called it. putOrder calls it for every order it writes.
+// Storage-only orders (kept for the law after an erasure) never count.
+// An erased shopper has no features.
 func (s *Store) recomputeFeatures(ctx context.Context, tx *sql.Tx, shopperID string, now time.Time) error {
+	var erased string
+	if err := tx.QueryRowContext(ctx, `SELECT erased_at FROM shoppers WHERE id = ?`, shopperID).Scan(&erased); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlite: features of %s: %w", shopperID, err)
+	}
+	if erased != "" {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM shopper_features WHERE shopper_id = ?`, shopperID); err != nil {
+			return fmt.Errorf("sqlite: features of %s: %w", shopperID, err)
+		}
+		return nil
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, status, total_cents, payment, carrier, placed_at
-		FROM orders WHERE shopper_id = ?`, shopperID)
+		FROM orders WHERE shopper_id = ? AND storage_only = 0`, shopperID)
 	if err != nil {
 		return fmt.Errorf("sqlite: features of %s: %w", shopperID, err)
 	}
@@ -94,7 +106,7 @@ func (s *Store) recomputeFeatures(ctx context.Context, tx *sql.Tx, shopperID str
 	categories := map[string]string{}
 	rows, err = tx.QueryContext(ctx, `SELECT i.order_id, i.sku, i.qty, COALESCE(p.category, '')
 		FROM order_items i JOIN orders o ON o.id = i.order_id LEFT JOIN products p ON p.sku = i.sku
-		WHERE o.shopper_id = ?`, shopperID)
+		WHERE o.shopper_id = ? AND o.storage_only = 0`, shopperID)
 	if err != nil {
 		return fmt.Errorf("sqlite: features of %s: %w", shopperID, err)
 	}

@@ -346,8 +346,13 @@ return {id:s.getAttribute('data-source-id')||'',title:s.textContent,visible:Stri
 			chromedp.Click(chromedp.ID("as-demo-cn")),
 			chromedp.WaitVisible(chromedp.CSS(`#as-demo-cn[aria-pressed="true"]`)),
 		)
-		tb.waitUntil("the widget is online as 林小雨",
-			`!!document.querySelector('.xiaoer-conn-online') && document.querySelector('.xiaoer-list').textContent.indexOf('林小雨')>=0`)
+		// Signed in, the widget offers the privacy menu; without consent
+		// to personalised replies its greeting does not use her name.
+		tb.waitUntil("the widget is online as demo-cn",
+			`!!document.querySelector('.xiaoer-conn-online') && !document.querySelector('.xiaoer-menu-btn').hidden && !!document.querySelector('.xiaoer-greeting')`)
+		if got := eval[bool](tb, `document.querySelector('.xiaoer-list').textContent.indexOf('林小雨')>=0`); got {
+			t.Errorf("the widget greets demo-cn by name before she consented to personalised replies")
+		}
 		if got := eval[bool](tb, `document.querySelector('.xiaoer-list').textContent.indexOf(`+js(faqQ)+`)>=0`); got {
 			t.Errorf("the visitor's conversation is still shown after signing in as demo-cn")
 		}
