@@ -34,7 +34,8 @@ func (e *InvalidError) Error() string { return e.Msg }
 // method is one transaction and an upsert.
 type Store interface {
 	// IngestShopper creates or replaces a shopper and their profile, but
-	// never their consent to personalisation.
+	// never their consent to personalisation. It returns an error that
+	// errors.Is bot.ErrConflict for a shopper whose data was erased.
 	IngestShopper(ctx context.Context, sh bot.Shopper) error
 	// IngestOrder creates or replaces an order. A nil Tracking keeps the
 	// tracking events the order has; so do an empty Carrier, TrackingNo and
@@ -125,7 +126,11 @@ func (s *Service) Put(ctx context.Context, kind string, raw []byte) (id string, 
 		if err := r.Validate(); err != nil {
 			return r.ID, err
 		}
-		return r.ID, s.store.IngestShopper(ctx, r.Shopper())
+		err := s.store.IngestShopper(ctx, r.Shopper())
+		if errors.Is(err, bot.ErrConflict) {
+			return r.ID, &InvalidError{Msg: fmt.Sprintf("shopper %q had their data erased in Xiaoer at their request: the profile is not taken again", r.ID)}
+		}
+		return r.ID, err
 	case KindOrder:
 		var r OrderRecord
 		if err := decode(raw, &r); err != nil {

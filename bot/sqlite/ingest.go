@@ -18,7 +18,8 @@ var _ ingest.Store = (*Store)(nil)
 // IngestShopper creates or replaces a shopper and every profile field the
 // shop knows (ingest.Store). It never writes profiles.personalize: a new
 // profile starts without the consent, an existing one keeps the shopper's
-// choice.
+// choice. A shopper whose data was erased (docs/privacy.md) gives
+// bot.ErrConflict: the shop's copy does not come back.
 func (s *Store) IngestShopper(ctx context.Context, sh bot.Shopper) error {
 	interests, err := json.Marshal(nonNil(sh.Interests))
 	if err != nil {
@@ -29,6 +30,16 @@ func (s *Store) IngestShopper(ctx context.Context, sh bot.Shopper) error {
 		return fmt.Errorf("sqlite: ingest shopper %s: %w", sh.ID, err)
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var erased string
+		err := tx.QueryRowContext(ctx, `SELECT erased_at FROM shoppers WHERE id = ?`, sh.ID).Scan(&erased)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sqlite: ingest shopper %s: %w", sh.ID, err)
+		}
+		if erased != "" {
+			// The shopper had their data erased: a sync from the shop must
+			// not bring it back.
+			return fmt.Errorf("sqlite: ingest shopper %s: erased: %w", sh.ID, bot.ErrConflict)
+		}
 		now := s.stamp()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO shoppers (id, name, lang, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, lang = excluded.lang, updated_at = excluded.updated_at`,

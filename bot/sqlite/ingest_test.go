@@ -224,3 +224,22 @@ func TestIngestedOrderUpdatesFeatures(t *testing.T) {
 		t.Errorf("features %+v, want the ingested order counted", sh.Features)
 	}
 }
+
+// TestIngestDoesNotBringBackErasedShoppers: after a shopper had their data
+// erased, the shop's nightly sync sending them again is refused.
+func TestIngestDoesNotBringBackErasedShoppers(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpen(t, filepath.Join(t.TempDir(), "x.db"))
+	svc := ingest.New(s, nil)
+	mustPut(t, svc, ingest.KindShopper, ingShopper)
+	if _, err := s.EraseShopper(ctx, "s1", "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := svc.Put(ctx, ingest.KindShopper, []byte(ingShopper))
+	if err == nil || !strings.Contains(err.Error(), "erased") {
+		t.Errorf("an erased shopper sent again: %v, want refused", err)
+	}
+	if got := dump(t, s, `SELECT name, phone FROM shoppers LEFT JOIN profiles ON shopper_id = id`); strings.Contains(got, "王芳") || strings.Contains(got, "13800138000") {
+		t.Errorf("the erased profile came back: %s", got)
+	}
+}
