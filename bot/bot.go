@@ -234,6 +234,9 @@ type Deps struct {
 	// replies personalised with the shopper's consent (docs/profiles.md);
 	// nil personalises nothing.
 	Profiles Profiles
+	// Webhooks tells the shop's systems about confirmed returns; nil
+	// tells nobody.
+	Webhooks Webhooks
 }
 
 // Bot answers shopper turns from the knowledge base and the shopper's own
@@ -250,6 +253,7 @@ type Bot struct {
 	returns Returns
 	// profiles is nil without personalisation.
 	profiles Profiles
+	hooks    Webhooks   // nil: none
 	llm      *modelDeps // nil without a model
 	log      *slog.Logger
 
@@ -284,7 +288,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) *Bot {
 		cfg.Now = time.Now
 	}
 	b := &Bot{cfg: cfg, convs: deps.Conversations, orders: deps.Orders, kb: deps.Knowledge, gaps: deps.Gaps,
-		handoff: deps.Handoff, pub: deps.Publish, returns: deps.Returns, profiles: deps.Profiles, log: log,
+		handoff: deps.Handoff, pub: deps.Publish, returns: deps.Returns, profiles: deps.Profiles, hooks: deps.Webhooks, log: log,
 		sem: make(chan struct{}, cfg.Workers), queues: map[string][]Turn{}}
 	if deps.Model != nil {
 		b.llm = newModelDeps(cfg.LLM, deps)

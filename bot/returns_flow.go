@@ -109,8 +109,40 @@ func (b *Bot) returnAction(ctx context.Context, t Turn, log *slog.Logger) error 
 		return fmt.Errorf("confirm return: %w", err)
 	}
 	log.Info("return confirmed", "proposal", p.ID, "return", p.ReturnID, "created", created)
+	if created {
+		b.emitReturnConfirmed(ctx, p, log)
+	}
 	return b.send(ctx, t.ConversationID, Message{Role: RoleBot, Intent: IntentOrder,
 		Text: fmt.Sprintf(returnText(lang, "confirmed"), p.ReturnID), Cards: []Card{returnCard(p, o, lang, time.Time{})}})
+}
+
+// ReturnConfirmedEvent is the data of a WebhookReturnConfirmed event: the
+// facts the shop needs to expect the parcel and refund it, and no more.
+type ReturnConfirmedEvent struct {
+	ReturnID    string       `json:"return_id"`
+	OrderID     string       `json:"order_id"`
+	ShopperID   string       `json:"shopper_id"`
+	Items       []ReturnItem `json:"items"`
+	Reason      string       `json:"reason,omitempty"`
+	ConfirmedAt time.Time    `json:"confirmed_at"`
+}
+
+// emitReturnConfirmed tells the shop's systems, after the return is
+// stored. A failure is logged: the return stands, and the shop still sees
+// it in its own records of returns.
+func (b *Bot) emitReturnConfirmed(ctx context.Context, p ReturnProposal, log *slog.Logger) {
+	if b.hooks == nil {
+		return
+	}
+	at := p.DecidedAt
+	if at.IsZero() {
+		at = b.cfg.Now()
+	}
+	ev := ReturnConfirmedEvent{ReturnID: p.ReturnID, OrderID: p.OrderID, ShopperID: p.ShopperID, Items: p.Items,
+		Reason: p.Reason, ConfirmedAt: at.UTC()}
+	if err := b.hooks.Emit(ctx, WebhookReturnConfirmed, ev); err != nil {
+		log.Error("webhook for a confirmed return not stored", "return", p.ReturnID, "err", err)
+	}
 }
 
 // stillEligible re-checks every item of a proposal at now. It returns the

@@ -135,6 +135,9 @@ type Deps struct {
 	// Summarizer and Drafter are nil without a model.
 	Summarizer Summarizer
 	Drafter    Drafter
+	// Webhooks tells the shop's systems when a conversation is handed
+	// to the people; nil tells nobody.
+	Webhooks bot.Webhooks
 }
 
 // Desk is the handoff desk. Create it with NewDesk and run it with Run.

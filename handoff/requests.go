@@ -77,8 +77,12 @@ func (d *Desk) Request(ctx context.Context, req bot.HandoffRequest) (bot.Handoff
 		// Recorded as a missed request (for the figures, and as the trigger
 		// of a message left next), closed at once.
 		c.Status, c.ClosedAt, c.Resolution = StatusClosed, now, "missed"
-		if _, _, err := d.deps.Store.OpenCase(ctx, c); err != nil {
+		missed, created, err := d.deps.Store.OpenCase(ctx, c)
+		if err != nil {
 			return bot.HandoffStatus{}, fmt.Errorf("handoff: record missed request: %w", err)
+		}
+		if created {
+			d.emitHandedOff(ctx, missed, "missed")
 		}
 		st := bot.HandoffStatus{Status: StatusOffline, Text: say(lang, sayOffline)}
 		if !d.cfg.Hours.Open(now) {
@@ -94,6 +98,7 @@ func (d *Desk) Request(ctx context.Context, req bot.HandoffRequest) (bot.Handoff
 	}
 	if created {
 		d.summarizeLater(stored, lang)
+		d.emitHandedOff(ctx, stored, stored.Status)
 	}
 	d.notify(0, Notice{Kind: "board"})
 	return d.routeNew(ctx, stored, agents, lang, req, now)
@@ -221,6 +226,7 @@ func (d *Desk) LeaveMessage(ctx context.Context, conversationID string, m bot.Le
 	}
 	if created {
 		d.summarizeLater(stored, lang)
+		d.emitHandedOff(ctx, stored, stored.Status)
 	}
 	d.log.Info("ticket left", "conversation", conv.ID, "contact_via", m.ContactVia)
 	d.notify(0, Notice{Kind: "board"})
@@ -234,6 +240,31 @@ func (d *Desk) LeaveMessage(ctx context.Context, conversationID string, m bot.Le
 		st.Text = say(lang, sayTicket)
 	}
 	return st, d.tell(ctx, conv.ID, "", st.Text, st)
+}
+
+// HandedOffEvent is the data of a bot.WebhookHandoff event: a conversation
+// was handed to the people. CaseStatus is "queued" (waiting for an agent,
+// who may take it at once), "ticket" (a message left while nobody was
+// there) or "missed" (nobody was there, and nothing was left yet).
+type HandedOffEvent struct {
+	ConversationID string    `json:"conversation_id"`
+	ShopperID      string    `json:"shopper_id,omitempty"` // empty for a visitor
+	Trigger        string    `json:"trigger"`
+	CaseStatus     string    `json:"case_status"`
+	At             time.Time `json:"at"`
+}
+
+// emitHandedOff tells the shop's systems about a new case, after it is
+// stored. A failure is logged: the shopper's request stands.
+func (d *Desk) emitHandedOff(ctx context.Context, c Case, status string) {
+	if d.deps.Webhooks == nil {
+		return
+	}
+	ev := HandedOffEvent{ConversationID: c.ConversationID, ShopperID: c.ShopperID, Trigger: c.Trigger, CaseStatus: status,
+		At: c.RequestedAt.UTC()}
+	if err := d.deps.Webhooks.Emit(ctx, bot.WebhookHandoff, ev); err != nil {
+		d.log.Error("webhook for a handoff not stored", "conversation", c.ConversationID, "err", err)
+	}
 }
 
 func langOf(l, fallback string) string {

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/xiaoer-cs/xiaoer/bot/ingest"
 	"github.com/xiaoer-cs/xiaoer/knowledge"
 	"github.com/xiaoer-cs/xiaoer/web/auth"
 )
@@ -15,6 +16,13 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/kb/search", handleKBSearch(s.deps.KB, s.log))
 	if s.cfg.Demo {
 		mux.Handle("GET /api/v1/demo/token", handleDemoToken(s.deps.Tokens, s.cfg.DemoShoppers, s.cfg.DemoTokenTTL, s.log))
+	}
+	if ing, tokens := s.deps.Ingest, s.deps.ServiceTokens; ing != nil && tokens != nil {
+		// The shop's backend pushes its data (docs/ingest.md), with a service token.
+		log := s.log.With("api", "ingest")
+		for _, kind := range ingest.Kinds {
+			mux.Handle("POST /api/v1/ingest/"+kind+"s", handleIngest(kind, ing, tokens, s.cfg.MaxIngestBytes, s.cfg.MaxIngestRecords, log))
+		}
 	}
 	if data := s.deps.Privacy; data != nil && s.deps.Tokens != nil {
 		// The shopper's own data (docs/privacy.md): shopper token only.

@@ -58,6 +58,12 @@ type Config struct {
 	// session (which also catches sessions ended by another process, such
 	// as the CLI); zero means 1 minute. A failed check closes it with 1008.
 	SessionRecheck time.Duration
+	// MaxIngestBytes is the largest body the ingestion API reads; zero
+	// means 8 MiB. A larger one gets 413.
+	MaxIngestBytes int64
+	// MaxIngestRecords is the most records one ingestion request may
+	// carry; zero means 1000. More get 413.
+	MaxIngestRecords int
 }
 
 func (c *Config) setDefaults() {
@@ -84,6 +90,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.SessionRecheck <= 0 {
 		c.SessionRecheck = time.Minute
+	}
+	if c.MaxIngestBytes <= 0 {
+		c.MaxIngestBytes = 8 << 20
+	}
+	if c.MaxIngestRecords <= 0 {
+		c.MaxIngestRecords = 1000
 	}
 }
 
@@ -129,6 +141,11 @@ type Deps struct {
 	// Privacy serves the shopper's own consent, export and erasure API
 	// (/api/v1/me, docs/privacy.md); nil serves none.
 	Privacy ShopperData
+	// Ingest writes the shop's data posted to /api/v1/ingest/*
+	// (docs/ingest.md), authenticated by ServiceTokens; nil (or a nil
+	// ServiceTokens) serves no ingestion API.
+	Ingest        Ingester
+	ServiceTokens ServiceTokens
 	// Ready reports whether the store and the index answer, for /healthz.
 	Ready func(ctx context.Context) error
 }

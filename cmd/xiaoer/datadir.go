@@ -193,3 +193,21 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	}
 	return nil, usageError{fmt.Sprintf("bad log format %q: want text or json", format)}
 }
+
+// loadServiceToken returns the service token from the configuration:
+// XIAOER_SERVICE_TOKEN, else the file named by XIAOER_SERVICE_TOKEN_FILE,
+// else "" (only tokens made with `xiaoer token --service` are accepted).
+func loadServiceToken(getenv func(string) string) (string, error) {
+	tok := strings.TrimSpace(getenv("XIAOER_SERVICE_TOKEN"))
+	if path := strings.TrimSpace(getenv("XIAOER_SERVICE_TOKEN_FILE")); tok == "" && path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("read XIAOER_SERVICE_TOKEN_FILE: %w", err)
+		}
+		tok = strings.TrimSpace(string(b))
+	}
+	if tok != "" && len(tok) < 32 {
+		return "", fmt.Errorf("the configured service token is shorter than 32 characters: make one with `openssl rand -hex 32`")
+	}
+	return tok, nil
+}

@@ -7,6 +7,8 @@
 //	xiaoer kb export [--data DIR] [--format csv|json|md] [--out FILE]
 //	xiaoer kb eval [--data DIR] --queries FILE.csv
 //	xiaoer token [--data DIR] --shopper ID [--ttl 1h]
+//	xiaoer token [--data DIR] --service --name NAME | --revoke NAME | --list
+//	xiaoer import [--data DIR] FILE.jsonl
 //	xiaoer user add|list|passwd|disable|enable [--data DIR] ...
 //	xiaoer version
 package main
@@ -58,7 +60,9 @@ commands:
   kb import    load FAQ entries from a CSV, JSON or Markdown file
   kb export    write the FAQ entries as CSV, JSON or Markdown
   kb eval      measure how well the knowledge base answers labelled questions
-  token        print a signed shopper token for testing an integration
+  token        print a signed shopper token for testing an integration, or
+               manage the shop backend's service tokens (--service)
+  import       load shoppers, orders, shipments and products from a JSONL file
   user         manage staff accounts: add, list, passwd, disable, enable
   version      print the version
 
@@ -89,7 +93,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return usageError{fmt.Sprintf("unknown kb subcommand %q: want import, export or eval", args[1])}
 	case "token":
-		return runToken(args[1:], getenv, stdout, stderr)
+		return runToken(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "user":
 		return runUser(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "version", "--version", "-version":

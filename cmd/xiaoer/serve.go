@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -17,7 +19,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/xiaoer-cs/xiaoer/bot"
+	"github.com/xiaoer-cs/xiaoer/bot/ingest"
 	"github.com/xiaoer-cs/xiaoer/bot/retention"
+	"github.com/xiaoer-cs/xiaoer/bot/webhook"
 	"github.com/xiaoer-cs/xiaoer/handoff"
 	"github.com/xiaoer-cs/xiaoer/web"
 	"github.com/xiaoer-cs/xiaoer/web/auth"
@@ -49,6 +53,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	maxChats := fs.Int("agent-max-chats", 5, "default number of conversations an agent handles at once (each agent's own setting wins)")
 	metricsAddr := fs.String("metrics-addr", envOr(getenv, "XIAOER_METRICS_ADDR", ""),
 		"serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090; empty: off (env XIAOER_METRICS_ADDR)")
+	webhookURL := fs.String("webhook-url", envOr(getenv, "XIAOER_WEBHOOK_URL", ""),
+		"POST signed events (return.confirmed, conversation.handed_off) to this URL of the shop's; the secret comes from XIAOER_WEBHOOK_SECRET or XIAOER_WEBHOOK_SECRET_FILE; empty: off (env XIAOER_WEBHOOK_URL)")
 	retain := fs.String("retention", envOr(getenv, "XIAOER_RETENTION", "180d"),
 		"delete conversations idle for longer than this, e.g. 180d or 720h; 0 keeps them forever (env XIAOER_RETENTION)")
 	if err := fs.Parse(args); err != nil {
@@ -114,6 +120,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	serviceToken, err := loadServiceToken(getenv)
+	if err != nil {
+		return err
+	}
 
 	cost, err := bcryptCost(getenv)
 	if err != nil {
@@ -139,12 +149,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
+	hooks, err := newWebhooks(*webhookURL, getenv, d.store, log.With("component", "webhook"))
+	if err != nil {
+		return err
+	}
+
 	hub := web.NewHub()
 	botCfg := bot.Config{DirectTiers: splitList(strings.ToLower(*directTiers))}
 	deskDeps := handoff.Deps{Store: d.store, Publish: hub, Notify: hub, Knowledge: d.kb}
+	if hooks != nil {
+		deskDeps.Webhooks = hooks
+	}
 	desk := handoff.NewDesk(handoff.Config{Routing: *routing, Hours: hours, MaxChats: *maxChats}, deskDeps, log.With("component", "handoff"))
 	botDeps := bot.Deps{Conversations: d.store, Orders: d.store, Knowledge: d.kb, Gaps: d.kb,
 		Handoff: desk, Publish: hub, Returns: d.store, Profiles: d.store}
+	if hooks != nil {
+		botDeps.Webhooks = hooks
+	}
 	if model != nil {
 		// Turns wait on the model most of the time: many may run at once.
 		botCfg.Workers = 256
@@ -174,6 +195,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Audit:    d.store,
 		Privacy:  d.store,
 		Admin:    d.kb,
+		// The shop's backend pushes its data (docs/ingest.md).
+		Ingest:        ingest.New(d.store, nil),
+		ServiceTokens: ingest.NewTokens(d.store, serviceToken),
 		Ready: func(ctx context.Context) error {
 			if err := d.store.Ping(ctx); err != nil {
 				return err
@@ -221,6 +245,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	features, _ := any(d.store).(retention.FeatureRefresher)
 	retire := retention.New(retention.Config{Keep: keep}, d.store, features, log.With("component", "retention"))
 	g.Go(func() error { return retire.Run(botCtx) })
+	if hooks != nil {
+		// Delivers the shop's events until the bot stops; what is left is
+		// delivered after the next start.
+		g.Go(func() error { return hooks.Run(botCtx) })
+	}
 	g.Go(func() error {
 		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve http: %w", err)
@@ -265,4 +294,35 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// newWebhooks returns the webhook sender for url, or nil without a URL.
+// The signing secret comes from XIAOER_WEBHOOK_SECRET or the file named by
+// XIAOER_WEBHOOK_SECRET_FILE, never from a flag (flags show in ps).
+func newWebhooks(url string, getenv func(string) string, outbox webhook.Outbox, log *slog.Logger) (*webhook.Sender, error) {
+	if url == "" {
+		return nil, nil
+	}
+	secret := strings.TrimSpace(getenv("XIAOER_WEBHOOK_SECRET"))
+	if path := strings.TrimSpace(getenv("XIAOER_WEBHOOK_SECRET_FILE")); secret == "" && path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read XIAOER_WEBHOOK_SECRET_FILE: %w", err)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	if secret == "" {
+		return nil, usageError{"--webhook-url needs a signing secret in XIAOER_WEBHOOK_SECRET or XIAOER_WEBHOOK_SECRET_FILE"}
+	}
+	s, err := webhook.New(webhook.Config{URL: url, Secret: []byte(secret)}, outbox, log)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	// Only where they go: a URL may carry credentials.
+	where := url
+	if u, err := neturl.Parse(url); err == nil {
+		where = u.Scheme + "://" + u.Host
+	}
+	log.Info("webhooks on", "to", where)
+	return s, nil
 }

@@ -57,10 +57,19 @@ func freeAddr(t testing.TB) string {
 // for /healthz. The server is stopped (as by SIGTERM) when the test ends.
 func startServer(t testing.TB, dir string, extra ...string) *testServer {
 	t.Helper()
+	return startServerEnv(t, dir, nil, extra...)
+}
+
+// startServerEnv is startServer with more environment variables.
+func startServerEnv(t testing.TB, dir string, moreEnv map[string]string, extra ...string) *testServer {
+	t.Helper()
 	addr := freeAddr(t)
 	// Staff passwords hash at bcrypt's lowest cost: the default takes
 	// seconds under the race detector.
 	env := map[string]string{"XIAOER_BCRYPT_COST": "4"}
+	for k, v := range moreEnv {
+		env[k] = v
+	}
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{Base: "http://" + addr, WS: "ws://" + addr + "/ws/chat", Data: dir, Logs: &syncBuffer{},
