@@ -6,6 +6,7 @@ package retention
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -18,10 +19,10 @@ type Store interface {
 	DeleteIdleConversations(ctx context.Context, cutoff time.Time) ([]string, error)
 }
 
-// FeatureRefresher recomputes every shopper's features as of now; a store
-// that computes profile features implements it.
+// FeatureRefresher recomputes every shopper's features as of now (recency
+// and so the segment move with time) and says how many it refreshed.
 type FeatureRefresher interface {
-	RefreshFeatures(ctx context.Context, now time.Time) error
+	RefreshFeatures(ctx context.Context, now time.Time) (int, error)
 }
 
 // Config configures a Job. Zero values mean the documented defaults.
@@ -89,9 +90,11 @@ func (j *Job) Once(ctx context.Context) (int, error) {
 		}
 	}
 	if j.features != nil {
-		if err := j.features.RefreshFeatures(ctx, now); err != nil {
-			return deleted, err
+		n, err := j.features.RefreshFeatures(ctx, now)
+		if err != nil {
+			return deleted, fmt.Errorf("retention: refresh features: %w", err)
 		}
+		j.log.Info("retention: profile features refreshed", "shoppers", n)
 	}
 	return deleted, nil
 }

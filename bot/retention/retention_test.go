@@ -27,11 +27,11 @@ type refresher struct {
 	got []time.Time
 }
 
-func (r *refresher) RefreshFeatures(_ context.Context, now time.Time) error {
+func (r *refresher) RefreshFeatures(_ context.Context, now time.Time) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.got = append(r.got, now)
-	return nil
+	return 1, nil
 }
 
 func (r *refresher) calls() int { r.mu.Lock(); defer r.mu.Unlock(); return len(r.got) }

@@ -242,8 +242,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	g.Go(func() error { return b.Run(botCtx) })
 	g.Go(func() error { return desk.Run(botCtx) })
 	g.Go(func() error { return d.kb.RunEmbedder(botCtx) })
-	features, _ := any(d.store).(retention.FeatureRefresher)
-	retire := retention.New(retention.Config{Keep: keep}, d.store, features, log.With("component", "retention"))
+	retire := retention.New(retention.Config{Keep: keep}, d.store, d.store, log.With("component", "retention"))
 	g.Go(func() error { return retire.Run(botCtx) })
 	if hooks != nil {
 		// Delivers the shop's events until the bot stops; what is left is
