@@ -219,7 +219,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	g.Go(func() error { return desk.Run(botCtx) })
 	g.Go(func() error { return d.kb.RunEmbedder(botCtx) })
 	features, _ := any(d.store).(retention.FeatureRefresher)
-	retire := retention.New(retention.Config{Keep: keep}, d.store, features, log.With("component", "retention"))
+	retireLog := log.With("component", "retention")
+	forget := func(ctx context.Context, ids []string) {
+		hub.Forget(ids)
+		if err := desk.Forget(ctx, ids); err != nil {
+			retireLog.Warn("forget deleted conversations", "err", err)
+		}
+	}
+	retire := retention.New(retention.Config{Keep: keep, Deleted: forget}, d.store, features, retireLog)
 	g.Go(func() error { return retire.Run(botCtx) })
 	g.Go(func() error {
 		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
