@@ -105,7 +105,7 @@ func (b *Bot) assistCall(ctx context.Context, conversationID, system, user strin
 	defer cancel()
 	resp, err := b.llm.model.Stream(ctx, llm.Request{MaxTokens: maxTokens, Messages: []llm.Message{
 		{Role: llm.RoleSystem, Content: system}, {Role: llm.RoleUser, Content: user}}}, nil)
-	b.recordUsage(ctx, conversationID, b.cfg.Now().In(ShopZone).Format(time.DateOnly), resp.Usage, b.log)
+	b.recordUsage(ctx, conversationID, b.cfg.Now().In(ShopZone).Format(time.DateOnly), resp.Usage, true, b.log)
 	if err != nil {
 		return "", fmt.Errorf("model: %w", err)
 	}

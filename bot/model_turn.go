@@ -104,7 +104,8 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 	filter := newReplyFilter(mask, m.canary, m.shingles(r.lang))
 	filter.allow(msgs[1].Content)
 	var usage llm.Usage
-	defer func() { b.recordUsage(ctx, t.ConversationID, day, usage, log) }()
+	sent := false // the conversation went to the model (or may have)
+	defer func() { b.recordUsage(ctx, t.ConversationID, day, usage, sent, log) }()
 	var firstText time.Duration
 	var chunks int64
 	onDelta := func(chunk string) {
@@ -132,6 +133,7 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 		if executed < m.cfg.MaxToolCalls && round <= m.cfg.MaxToolCalls {
 			req.Tools = tools
 		}
+		sent = true
 		resp, err := m.model.Stream(mctx, req, onDelta)
 		usage.PromptTokens += resp.Usage.PromptTokens
 		usage.CompletionTokens += resp.Usage.CompletionTokens
@@ -274,17 +276,21 @@ func (m *modelDeps) observeReply(firstText, total time.Duration, fallback bool) 
 }
 
 // recordUsage books a turn's tokens against the budgets and metrics. A
-// failure is logged: the shopper already has the reply.
-func (b *Bot) recordUsage(ctx context.Context, conversationID, day string, u llm.Usage, log *slog.Logger) {
+// failure is logged: the shopper already has the reply. sent is true when
+// the conversation was handed to the model, whatever came back: a call cut
+// off after the request, with no usage reported, is still booked (with
+// zero tokens), because the row is what tells "delete my data" that the
+// model vendor received the shopper's words (docs/privacy.md).
+func (b *Bot) recordUsage(ctx context.Context, conversationID, day string, u llm.Usage, sent bool, log *slog.Logger) {
 	m := b.llm
-	if u.Total() == 0 {
+	if u.Total() == 0 && !sent {
 		return
 	}
 	var cost float64
 	if c, ok := m.model.(coster); ok {
 		cost = c.Cost(u)
 	}
-	if m.metrics != nil {
+	if m.metrics != nil && u.Total() > 0 {
 		m.metrics.ObserveTurn(u, cost)
 	}
 	if m.usage == nil {

@@ -1,6 +1,9 @@
 package bot
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // ExportFormat names the layout of a DataExport; it changes when a field
 // changes meaning.
@@ -57,7 +60,9 @@ type DataExport struct {
 	GeneratedAt time.Time `json:"generated_at"`
 	ShopperID   string    `json:"shopper_id"`
 	ErasedAt    time.Time `json:"erased_at,omitzero"`
-	// Profile is nil once erased; Features are set when computed.
+	// Profile is the profile the bot uses, nil when there is none (after
+	// an erasure, until the shop sends the shopper again); Features are set
+	// when computed.
 	Profile         *Shopper             `json:"profile,omitempty"`
 	Consents        []Consent            `json:"consents"`
 	Conversations   []ExportConversation `json:"conversations"`
@@ -78,6 +83,29 @@ type ExportConversation struct {
 	UpdatedAt time.Time       `json:"updated_at"`
 	Rating    *ExportRating   `json:"rating,omitempty"`
 	Messages  []ExportMessage `json:"messages"`
+	// Handoffs are the shopper's requests for a person in the
+	// conversation, with the message and contact left with a ticket.
+	Handoffs []ExportHandoff `json:"handoffs,omitempty"`
+}
+
+// ExportHandoff is one request for a person (a handoff case), as stored.
+type ExportHandoff struct {
+	RequestedAt time.Time     `json:"requested_at"`
+	Trigger     string        `json:"trigger"`
+	Status      string        `json:"status"` // queued, assigned, ticket or closed
+	ClosedAt    time.Time     `json:"closed_at,omitzero"`
+	Resolution  string        `json:"resolution,omitempty"`
+	Ticket      *ExportTicket `json:"ticket,omitempty"`
+	// Summary is what the bot told the agent about the conversation.
+	Summary json.RawMessage `json:"summary,omitempty"`
+}
+
+// ExportTicket is the message and the contact the shopper left for a
+// person when nobody was available.
+type ExportTicket struct {
+	Text       string `json:"text"`
+	ContactVia string `json:"contact_via,omitempty"`
+	Contact    string `json:"contact,omitempty"`
 }
 
 // ExportRating is the shopper's rating of a conversation.

@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/xiaoer-cs/xiaoer/bot/pii"
 )
 
 // Gap reasons: why a shopper's question counts as one the knowledge base
@@ -82,12 +84,33 @@ var (
 	longNumberPattern = regexp.MustCompile(`\+?\d(?:[ \-]?\d){4,}[Xx]?`)
 )
 
-// MaskPersonal replaces e-mail addresses and long numbers (phone, ID-card,
-// bank-card, order and tracking numbers) in s with placeholders, so a
-// shopper's question can be shown to ops staff.
+// MaskPersonal replaces personal data in s with placeholders, so a
+// shopper's question can be shown to ops staff: e-mail addresses become
+// [email], street addresses [address] (found by bot/pii, the detector the
+// model's masking uses), and phone, ID-card, bank-card, order and tracking
+// numbers (any run of 5 or more digits) [number]. Names of people are not
+// detected.
 func MaskPersonal(s string) string {
 	s = emailPattern.ReplaceAllString(s, "[email]")
-	return longNumberPattern.ReplaceAllString(s, "[number]")
+	var b strings.Builder
+	prev := 0
+	for _, f := range pii.Find(s) {
+		if f.Kind != pii.KindAddress {
+			continue // numbers are masked below, e-mails above
+		}
+		b.WriteString(s[prev:f.Start])
+		b.WriteString("[address]")
+		prev = f.End
+	}
+	b.WriteString(s[prev:])
+	return longNumberPattern.ReplaceAllString(b.String(), "[number]")
+}
+
+// GapExample is the wording of a question as a gap stores it: personal
+// data masked, spaces collapsed, at most MaxGapText bytes. Erasure uses it
+// to find the gaps whose example is an erased shopper's question.
+func GapExample(question string) string {
+	return truncateUTF8(strings.Join(strings.Fields(MaskPersonal(question)), " "), MaxGapText)
 }
 
 // NormalizeQuestion is the key gaps are counted by: personal data masked,
@@ -164,8 +187,7 @@ func (b *Base) RecordGap(ctx context.Context, ev GapEvent) error {
 	if ev.At.IsZero() {
 		ev.At = b.now()
 	}
-	example := truncateUTF8(strings.Join(strings.Fields(MaskPersonal(ev.Question)), " "), MaxGapText)
-	if err := b.store.RecordGap(ctx, text, example, ev); err != nil {
+	if err := b.store.RecordGap(ctx, text, GapExample(ev.Question), ev); err != nil {
 		return fmt.Errorf("knowledge: record gap: %w", err)
 	}
 	return nil

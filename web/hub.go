@@ -94,6 +94,27 @@ func (h *Hub) Notify(agentID int64, n handoff.Notice) {
 	}
 }
 
+// Forget is called after conversations were deleted (an erasure or the
+// retention job, docs/privacy.md): agent sockets watching them stop
+// receiving their events at once (the desk's "case" notices then make the
+// consoles drop them from their own state too), and the shopper sockets on
+// them are closed with 4410, so the widget clears its transcript and
+// starts a new conversation.
+func (h *Hub) Forget(conversationIDs []string) {
+	var conns []*conn
+	h.mu.Lock()
+	for _, id := range conversationIDs {
+		delete(h.agentConvs, id)
+		for c := range h.convs[id] {
+			conns = append(conns, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.close(closeErased, "conversation deleted")
+	}
+}
+
 func (h *Hub) add(conversationID string, c *conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -175,23 +175,8 @@ func (s *Server) handleMeErase(data ShopperData, log *slog.Logger) http.Handler 
 			}
 		}
 		if s.deps.Hub != nil {
-			s.deps.Hub.closeConversations(e.Conversations, closeErased, "conversation deleted")
+			s.deps.Hub.Forget(e.Conversations)
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"erased": true, "request": e.Request, "storage_only": e.StorageOnly})
 	})
-}
-
-// closeConversations closes the shopper sockets of the conversations.
-func (h *Hub) closeConversations(ids []string, code int, text string) {
-	var conns []*conn
-	h.mu.RLock()
-	for _, id := range ids {
-		for c := range h.convs[id] {
-			conns = append(conns, c)
-		}
-	}
-	h.mu.RUnlock()
-	for _, c := range conns {
-		c.close(code, text)
-	}
 }

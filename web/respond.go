@@ -29,6 +29,16 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, e)
 }
 
+// handleMethodNotAllowed answers 405 "method_not_allowed" with the Allow
+// header, for routes where the mux's default (HEAD served as GET) would
+// have side effects.
+func handleMethodNotAllowed(allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use one of "+allow)
+	})
+}
+
 // securityHeaders sets the headers every response carries. The CSP allows
 // only the server's own scripts, styles and sockets, so nothing a bot reply
 // contains can load a script or an outside image.

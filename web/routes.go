@@ -31,6 +31,9 @@ func (s *Server) routes() http.Handler {
 		me("GET /api/v1/me/consent", handleMeConsent(data, log))
 		me("PUT /api/v1/me/consent", handleMeSetConsent(data, log))
 		me("GET /api/v1/me/data", handleMeExport(data, log))
+		// GET patterns also match HEAD, and every export is recorded and
+		// audited: a HEAD (a link checker, a prefetch) must not be one.
+		mux.Handle("HEAD /api/v1/me/data", handleMethodNotAllowed("GET, DELETE, OPTIONS"))
 		me("DELETE /api/v1/me/data", s.handleMeErase(data, log))
 		me("OPTIONS /api/v1/me/{rest...}", http.NotFoundHandler()) // shopperOnly answers preflights
 	}

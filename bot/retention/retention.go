@@ -35,6 +35,10 @@ type Config struct {
 	Tick time.Duration
 	// Now returns the current time; zero means time.Now.
 	Now func() time.Time
+	// Deleted, when set, is called after a pass that deleted
+	// conversations, with their ids, so that whoever shows them (the chat
+	// hub, the handoff desk) can forget them.
+	Deleted func(ctx context.Context, ids []string)
 }
 
 // Job is the daily retention job.
@@ -87,6 +91,9 @@ func (j *Job) Once(ctx context.Context) (int, error) {
 		deleted = len(ids)
 		if deleted > 0 {
 			j.log.Info("retention: conversations deleted", "count", deleted, "keep", j.cfg.Keep.String())
+			if j.cfg.Deleted != nil {
+				j.cfg.Deleted(ctx, ids)
+			}
 		}
 	}
 	if j.features != nil {

@@ -67,10 +67,15 @@ func TestRetentionDeletesOldConversationsOnly(t *testing.T) {
 	clk.add(90 * 24 * time.Hour) // 190 days after old, 90 after revived and older's last message
 
 	ref := &refresher{}
-	job := New(Config{Keep: 180 * 24 * time.Hour, Now: clk.Now}, store, ref, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var told []string // who shows conversations is told which were deleted
+	deleted := func(_ context.Context, ids []string) { told = append(told, ids...) }
+	job := New(Config{Keep: 180 * 24 * time.Hour, Now: clk.Now, Deleted: deleted}, store, ref, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	n, err := job.Once(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("Once = %d, %v; want 1 deleted", n, err)
+	}
+	if len(told) != 1 || told[0] != old {
+		t.Errorf("Deleted was told %v, want [%s]", told, old)
 	}
 	if _, err := store.Conversation(ctx, old); err == nil {
 		t.Error("the conversation idle for 190 days is still there")

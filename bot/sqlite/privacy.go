@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xiaoer-cs/xiaoer/bot"
+	"github.com/xiaoer-cs/xiaoer/knowledge"
 )
 
 // Shopper privacy (docs/privacy.md): consents, "download my data" and
@@ -132,7 +133,14 @@ func (s *Store) ExportShopper(ctx context.Context, shopperID, ip string) (bot.Da
 	if ex.ErasedAt, err = parseTime(erased); err != nil {
 		return ex, err
 	}
-	if erased == "" {
+	// An erased shopper's row keeps only its id; the profile is shown
+	// again once the shop re-imports the shopper or they choose a consent.
+	var hasProfile bool
+	if err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM profiles WHERE shopper_id = ?)
+		OR EXISTS (SELECT 1 FROM shoppers WHERE id = ? AND (name <> '' OR lang <> ''))`, shopperID, shopperID).Scan(&hasProfile); err != nil {
+		return ex, fmt.Errorf("sqlite: export %s: %w", shopperID, err)
+	}
+	if erased == "" || hasProfile {
 		sh, err := s.Shopper(ctx, shopperID)
 		switch {
 		case err == nil:
@@ -237,6 +245,45 @@ func (s *Store) exportConversations(ctx context.Context, shopperID string) ([]bo
 		if out[i].Messages, err = s.exportMessages(ctx, out[i].ID); err != nil {
 			return nil, err
 		}
+		if out[i].Handoffs, err = s.exportHandoffs(ctx, out[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// exportHandoffs reads a conversation's handoff cases, with the message
+// and contact left with a ticket, oldest first.
+func (s *Store) exportHandoffs(ctx context.Context, conversationID string) ([]bot.ExportHandoff, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT requested_at, trigger, status, closed_at, resolution, ticket_text,
+		contact_via, contact, summary FROM handoff_cases WHERE conversation_id = ? ORDER BY id`, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: export handoffs: %w", err)
+	}
+	defer rows.Close()
+	var out []bot.ExportHandoff
+	for rows.Next() {
+		var h bot.ExportHandoff
+		var requested, closed, text, via, contact, summary string
+		if err := rows.Scan(&requested, &h.Trigger, &h.Status, &closed, &h.Resolution, &text, &via, &contact, &summary); err != nil {
+			return nil, fmt.Errorf("sqlite: export handoffs: %w", err)
+		}
+		if h.RequestedAt, err = parseTime(requested); err != nil {
+			return nil, err
+		}
+		if h.ClosedAt, err = parseTime(closed); err != nil {
+			return nil, err
+		}
+		if text != "" || via != "" || contact != "" {
+			h.Ticket = &bot.ExportTicket{Text: text, ContactVia: via, Contact: contact}
+		}
+		if summary != "" && summary != "{}" && json.Valid([]byte(summary)) {
+			h.Summary = json.RawMessage(summary)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: export handoffs: %w", err)
 	}
 	return out, nil
 }
@@ -408,6 +455,9 @@ func (s *Store) EraseShopper(ctx context.Context, shopperID, ip string) (bot.Era
 			(SELECT id FROM conversations WHERE `+shopperConversations+`)`, shopperID, shopperID).Scan(&used); err != nil {
 			return fmt.Errorf("sqlite: erase: %w", err)
 		}
+		if err := forgetGapExamples(ctx, tx, shopperID); err != nil {
+			return err
+		}
 		var storageOnly int64
 		steps := []struct {
 			what, query string
@@ -415,7 +465,6 @@ func (s *Store) EraseShopper(ctx context.Context, shopperID, ip string) (bot.Era
 			count       bool
 		}{
 			{"model use", `DELETE FROM llm_usage WHERE conversation_id IN (SELECT id FROM conversations WHERE ` + shopperConversations + `)`, []any{shopperID, shopperID}, false},
-			{"model use per day", `DELETE FROM llm_usage_owner_day WHERE owner = 's:' || ?`, []any{shopperID}, false},
 			{"conversations", `DELETE FROM conversations WHERE ` + shopperConversations, []any{shopperID, shopperID}, false},
 			{"return proposals", `DELETE FROM return_proposals WHERE shopper_id = ?
 				AND id NOT IN (SELECT proposal_id FROM return_requests)`, []any{shopperID}, false},
@@ -454,24 +503,77 @@ func (s *Store) EraseShopper(ctx context.Context, shopperID, ip string) (bot.Era
 	return e, nil
 }
 
+// forgetGapExamples blanks the example of every knowledge gap whose
+// example is one of the shopper's questions (as knowledge.GapExample
+// stores it), so the KB page no longer shows their words. The gap, its
+// counts and its normalised text (personal data masked when recorded)
+// stay: other shoppers may have asked the same.
+func forgetGapExamples(ctx context.Context, tx *sql.Tx, shopperID string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT text FROM messages WHERE role = ? AND conversation_id IN
+		(SELECT id FROM conversations WHERE `+shopperConversations+`)`, bot.RoleShopper, shopperID, shopperID)
+	if err != nil {
+		return fmt.Errorf("sqlite: erase gap examples: %w", err)
+	}
+	examples := map[string]bool{}
+	for rows.Next() {
+		var text string
+		if err := rows.Scan(&text); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: erase gap examples: %w", err)
+		}
+		if ex := knowledge.GapExample(text); ex != "" {
+			examples[ex] = true
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: erase gap examples: %w", err)
+	}
+	for ex := range examples {
+		if _, err := tx.ExecContext(ctx, `UPDATE kb_gaps SET example = '' WHERE example = ?`, ex); err != nil {
+			return fmt.Errorf("sqlite: erase gap examples: %w", err)
+		}
+	}
+	return nil
+}
+
 // DeleteIdleConversations deletes the conversations whose last activity
 // is before cutoff, with their messages, ratings, feedback, closed handoff
-// cases, notes and model-use rows, except those with an open handoff case
-// (a person is on them). It returns the deleted ids.
+// cases, notes, model-use rows and unconfirmed return proposals, except
+// those with an open handoff case (a person is on them). It also deletes
+// every owner's daily token totals of days before cutoff and blanks the
+// examples of knowledge gaps last seen before cutoff (they quote a
+// question from a conversation now deleted). It returns the deleted ids.
 func (s *Store) DeleteIdleConversations(ctx context.Context, cutoff time.Time) ([]string, error) {
 	var ids []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		at := formatTime(cutoff)
+		// Token totals are per day in the shop's zone (bot.UsageLedger).
+		day := cutoff.In(bot.ShopZone).Format(time.DateOnly)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM llm_usage_owner_day WHERE day < ?`, day); err != nil {
+			return fmt.Errorf("sqlite: retention: model use per owner: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE kb_gaps SET example = '' WHERE last_seen < ? AND example <> ''`, at); err != nil {
+			return fmt.Errorf("sqlite: retention: gap examples: %w", err)
+		}
 		const idle = `SELECT id FROM conversations c WHERE c.updated_at < ? AND NOT EXISTS (SELECT 1 FROM handoff_cases h
 			WHERE h.conversation_id = c.id AND h.status IN ('queued', 'assigned', 'ticket'))`
 		var err error
-		if ids, err = idsOf(ctx, tx, idle, formatTime(cutoff)); err != nil || len(ids) == 0 {
+		if ids, err = idsOf(ctx, tx, idle, at); err != nil || len(ids) == 0 {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM llm_usage WHERE conversation_id IN (`+idle+`)`, formatTime(cutoff)); err != nil {
-			return fmt.Errorf("sqlite: retention: model use: %w", err)
+		steps := []struct{ what, query string }{
+			{"model use", `DELETE FROM llm_usage WHERE conversation_id IN (` + idle + `)`},
+			// Confirmed proposals stay with their return request, which
+			// the shop must keep as a transaction record.
+			{"return proposals", `DELETE FROM return_proposals WHERE conversation_id IN (` + idle + `)
+				AND id NOT IN (SELECT proposal_id FROM return_requests)`},
+			{"conversations", `DELETE FROM conversations WHERE id IN (` + idle + `)`},
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM conversations WHERE id IN (`+idle+`)`, formatTime(cutoff)); err != nil {
-			return fmt.Errorf("sqlite: retention: %w", err)
+		for _, st := range steps {
+			if _, err := tx.ExecContext(ctx, st.query, at); err != nil {
+				return fmt.Errorf("sqlite: retention: %s: %w", st.what, err)
+			}
 		}
 		return nil
 	})

@@ -237,11 +237,17 @@ func TestEraseLeavesOnlyStorageOnlyRecords(t *testing.T) {
 	}
 	var left int
 	s.read.QueryRow(`SELECT (SELECT COUNT(*) FROM messages WHERE conversation_id = ?) + (SELECT COUNT(*) FROM handoff_notes WHERE conversation_id = ?)
-		+ (SELECT COUNT(*) FROM llm_usage WHERE conversation_id = ?) + (SELECT COUNT(*) FROM ratings WHERE conversation_id = ?)
-		+ (SELECT COUNT(*) FROM llm_usage_owner_day WHERE owner = 's:alice')`,
+		+ (SELECT COUNT(*) FROM llm_usage WHERE conversation_id = ?) + (SELECT COUNT(*) FROM ratings WHERE conversation_id = ?)`,
 		convs["alice"], convs["alice"], convs["alice"], convs["alice"]).Scan(&left)
 	if left != 0 {
 		t.Errorf("%d rows of alice's conversation left", left)
+	}
+	// Her daily token totals stay (counts, not content; the retention job
+	// deletes them), so an erasure does not reset her daily budget.
+	var ownerDays int
+	s.read.QueryRow(`SELECT COUNT(*) FROM llm_usage_owner_day WHERE owner = 's:alice'`).Scan(&ownerDays)
+	if ownerDays == 0 {
+		t.Error("the erasure deleted alice's daily token totals: her daily budget starts again")
 	}
 
 	// Bob is untouched.

@@ -145,3 +145,49 @@ func TestBrowserPrivacy(t *testing.T) {
 	}
 	shopper.checkConsole()
 }
+
+// TestBrowserErasureElsewhere: a shopper's data is deleted from somewhere
+// else (another tab or device, through the API) while the widget is open.
+// The server closes the chat with code 4410; the widget clears the
+// transcript, says so in the shopper's language and starts afresh, instead
+// of reconnecting to the erased conversation with the old transcript.
+func TestBrowserErasureElsewhere(t *testing.T) {
+	browser := startBrowser(t)
+	dir := t.TempDir()
+	srv := startServer(t, dir, "--demo")
+	defer func() {
+		if t.Failed() {
+			t.Logf("server logs:\n%s", srv.Logs)
+		}
+	}()
+	// The language is chosen in the widget: after the erasure the
+	// shopper's stored language is gone, and the widget would otherwise
+	// follow the (English) test browser.
+	for _, tc := range []struct{ as, shopper, lang, q, notice string }{
+		{"as-demo-cn", "demo-cn", "zh", "退货政策是什么", "您的数据已删除。"},
+		{"as-demo-en", "demo-en", "en", "what is your return policy", "Your data has been deleted."},
+	} {
+		tb := newTab(t, browser)
+		tb.openShop(srv.Base, tc.as)
+		eval[any](tb, `window.Xiaoer.setLang(`+js(tc.lang)+`)`)
+		tb.waitUntil("the widget is online", `!!document.querySelector('.xiaoer-conn-online')`)
+		tb.ask(tc.q)
+		tb.waitUntil("the question is answered", replyTo(tc.q, ".xiaoer-msg-bot"))
+
+		req, _ := http.NewRequest("DELETE", srv.Base+"/api/v1/me/data", strings.NewReader(`{"confirm":true}`))
+		req.Header.Set("Authorization", "Bearer "+token(t, dir, tc.shopper))
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: erase: %d", tc.shopper, resp.StatusCode)
+		}
+		tb.waitUntil(tc.shopper+": the transcript is cleared and the shopper told",
+			`(function(){var n=document.querySelector('.xiaoer-notice-deleted');return !!n&&n.textContent.indexOf(`+js(tc.notice)+`)>=0&&
+document.querySelector('.xiaoer-list').textContent.indexOf(`+js(tc.q)+`)<0})()`)
+		tb.waitUntil(tc.shopper+": the widget is online again", `!!document.querySelector('.xiaoer-conn-online')`)
+		tb.checkConsole()
+	}
+}

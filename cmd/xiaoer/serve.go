@@ -242,7 +242,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	g.Go(func() error { return b.Run(botCtx) })
 	g.Go(func() error { return desk.Run(botCtx) })
 	g.Go(func() error { return d.kb.RunEmbedder(botCtx) })
-	retire := retention.New(retention.Config{Keep: keep}, d.store, d.store, log.With("component", "retention"))
+	retireLog := log.With("component", "retention")
+	forget := func(ctx context.Context, ids []string) {
+		hub.Forget(ids)
+		if err := desk.Forget(ctx, ids); err != nil {
+			retireLog.Warn("forget deleted conversations", "err", err)
+		}
+	}
+	retire := retention.New(retention.Config{Keep: keep, Deleted: forget}, d.store, d.store, retireLog)
 	g.Go(func() error { return retire.Run(botCtx) })
 	if hooks != nil {
 		// Delivers the shop's events until the bot stops; what is left is

@@ -2311,21 +2311,31 @@
     menuStatus('deleting');
     meFetch('DELETE', 'data', { confirm: true }).then(function () {
       R.deleteYes.disabled = false;
-      disconnect();
-      if (S.shopper) {
-        try { window.localStorage.removeItem(NS + 'conv.' + S.shopper.id); } catch (e) { /* ignore */ }
-      }
-      S.conv = null;
-      S.ctrlQueue = [];
-      clearList();
-      closeMenu();
-      addNotice('deleted', null, 'xiaoer-notice-deleted');
-      S.attempts = 0;
-      connect();
+      dataDeleted();
     }, function () {
       R.deleteYes.disabled = false;
       menuStatus('privacyFailed');
     });
+  }
+
+  // dataDeleted forgets the conversation after the shopper's data was
+  // erased, here or in another tab (the server closes every chat socket of
+  // the conversation with code 4410): the transcript is cleared, the
+  // shopper told, and a new conversation started.
+  function dataDeleted() {
+    disconnect();
+    var key = S.shopper ? NS + 'conv.' + S.shopper.id : expectedConvKey();
+    // Another tab may already have stored its new conversation there.
+    if (key && (!S.conv || lsGet(key) === S.conv)) {
+      try { window.localStorage.removeItem(key); } catch (e) { /* ignore */ }
+    }
+    S.conv = null;
+    S.ctrlQueue = [];
+    clearList();
+    closeMenu();
+    addNotice('deleted', null, 'xiaoer-notice-deleted');
+    S.attempts = 0;
+    connect();
   }
 
   /* ------------------------------------------------------------------ */
@@ -2389,8 +2399,9 @@
       try { f = JSON.parse(ev.data); } catch (e) { return; }
       try { handleFrame(f); } catch (e) { if (window.console) console.error('xiaoer:', e); }
     };
-    ws.onclose = function () {
+    ws.onclose = function (ev) {
       if (gen !== S.gen) return;
+      if (ev && ev.code === 4410) { dataDeleted(); return; } // erased, maybe in another tab
       S.ws = null;
       var was = S.connected;
       S.connected = false;
