@@ -64,8 +64,10 @@ new MutationObserver(function () {
 		chromedp.Click(chromedp.ID("xiaoer-launcher")),
 		chromedp.WaitVisible(chromedp.ID("xiaoer-panel")),
 	)
+	// Signed in (the privacy menu shows only then); the greeting carries
+	// no name, since Emma has not consented to personalised replies.
 	tb.waitUntil("the widget is online as Emma",
-		`!!document.querySelector('.xiaoer-conn-online') && document.querySelector('.xiaoer-list').textContent.indexOf('Emma')>=0`)
+		`!!document.querySelector('.xiaoer-conn-online') && !document.querySelector('.xiaoer-menu-btn').hidden`)
 	tb.do("arm the record", chromedp.Evaluate[chromedp.Void](`window.__llm.armed = true`))
 	tb.ask(question)
 
