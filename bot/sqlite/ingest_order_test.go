@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -100,5 +101,44 @@ func TestIngestProductCategoryChangeReachesFeatures(t *testing.T) {
 	}
 	if sh.Features == nil || !slices.Equal(sh.Features.FavCategories, []string{"running"}) {
 		t.Errorf("features %+v, want favourite category running", sh.Features)
+	}
+}
+
+// TestServiceTokenCheckNeedsNoWriter: a wrong token, and a good one used
+// again within the minute, are answered without the writer connection
+// (held here by an open transaction); last_used_at moves once a minute.
+func TestServiceTokenCheckNeedsNoWriter(t *testing.T) {
+	ctx := context.Background()
+	clk := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	s := mustOpen(t, filepath.Join(t.TempDir(), "x.db"))
+	s.now = func() time.Time { return clk }
+	tok, hash := ingest.NewToken()
+	if err := s.CreateServiceToken(ctx, "backend", hash); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UseServiceToken(ctx, hash); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := s.UseServiceToken(short, ingest.HashToken(tok+"x")); !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("a wrong token while the writer is busy: %v, want not found at once", err)
+	}
+	clk = clk.Add(30 * time.Second)
+	if name, err := s.UseServiceToken(short, hash); err != nil || name != "backend" {
+		t.Errorf("the token again within the minute while the writer is busy: %q %v", name, err)
+	}
+	tx.Rollback()
+	clk = clk.Add(31 * time.Second)
+	if _, err := s.UseServiceToken(ctx, hash); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := s.ServiceTokens(ctx)
+	if len(list) != 1 || !list[0].LastUsedAt.Equal(clk) {
+		t.Errorf("tokens %+v, want last used at %v", list, clk)
 	}
 }
