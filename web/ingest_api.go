@@ -28,12 +28,13 @@ type ServiceTokens interface {
 }
 
 // requireServiceToken lets a request through only with a live service
-// token in "Authorization: Bearer ..."; others get 401.
+// token in "Authorization: Bearer ..." (the scheme in any case, as RFC
+// 9110 has it); others get 401.
 func requireServiceToken(tokens ServiceTokens, log *slog.Logger, next func(w http.ResponseWriter, r *http.Request, tokenName string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 		name, err := "", ingest.ErrBadToken
-		if ok {
+		if ok && strings.EqualFold(scheme, "Bearer") {
 			name, err = tokens.Verify(r.Context(), strings.TrimSpace(tok))
 		}
 		switch {

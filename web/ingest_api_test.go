@@ -128,3 +128,21 @@ func TestIngestAPIBodyLimit(t *testing.T) {
 		t.Errorf("refused bodies wrote %v", ids)
 	}
 }
+
+// TestIngestAPIBearerSchemeAnyCase: the auth scheme is case-insensitive
+// (RFC 9110 §11.1), so "bearer" and "BEARER" work like "Bearer".
+func TestIngestAPIBearerSchemeAnyCase(t *testing.T) {
+	hs, _, token, _ := newIngestServer(t, Config{})
+	for _, scheme := range []string{"bearer", "BEARER", "Bearer"} {
+		req, _ := http.NewRequest("POST", hs.URL+"/api/v1/ingest/shoppers", strings.NewReader(`[{"id":"s1","name":"A","lang":"zh"}]`))
+		req.Header.Set("Authorization", scheme+" "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d, want 200", scheme, resp.StatusCode)
+		}
+	}
+}

@@ -41,12 +41,16 @@ type Store interface {
 	// tracking events the order has; so do an empty Carrier, TrackingNo and
 	// a zero DeliveredAt keep the stored ones. It returns an error that
 	// errors.Is bot.ErrNotFound when the shopper does not exist, and
-	// bot.ErrConflict when the order belongs to another shopper.
+	// bot.ErrConflict when the order belongs to another shopper. Order ids
+	// are matched without regard to case.
 	IngestOrder(ctx context.Context, o bot.Order) error
-	// IngestShipment updates an order from a shipment, or returns an error
-	// that errors.Is bot.ErrNotFound when the order does not exist.
+	// IngestShipment updates an order from a shipment, moving its status
+	// only forward. It returns an error that errors.Is bot.ErrNotFound
+	// when the order does not exist, and an *InvalidError for a shipment
+	// dated before the order was placed.
 	IngestShipment(ctx context.Context, s Shipment) error
-	// IngestProduct creates or replaces a catalog item.
+	// IngestProduct creates or replaces a catalog item and brings the
+	// features of the shoppers who bought it up to date.
 	IngestProduct(ctx context.Context, p bot.Product) error
 }
 
@@ -144,7 +148,7 @@ func (s *Service) Put(ctx context.Context, kind string, raw []byte) (id string, 
 		case errors.Is(err, bot.ErrNotFound):
 			return r.ID, &InvalidError{Msg: fmt.Sprintf("unknown shopper %q: send the shopper first", r.ShopperID)}
 		case errors.Is(err, bot.ErrConflict):
-			return r.ID, &InvalidError{Msg: fmt.Sprintf("order %q belongs to another shopper, not %q", r.ID, r.ShopperID)}
+			return r.ID, &InvalidError{Msg: fmt.Sprintf("order %q belongs to another shopper, not %q (order ids are compared without regard to case)", r.ID, r.ShopperID)}
 		}
 		return r.ID, err
 	case KindShipment:

@@ -82,9 +82,11 @@ type OrderRecord struct {
 
 // Shipment is what a carrier (or the shop's warehouse) says about an
 // order's parcel. It updates the order's carrier, tracking number, status
-// and delivery time (with a step in the status history, dated by
-// delivered_at or the latest event), and merges its events into the order's tracking
-// (events already there, same time and text, are not added twice).
+// (only forward: unpaid, paid, shipped, delivered, then refunded or
+// cancelled; a step in the status history, dated by delivered_at or the
+// latest event) and delivery time, and merges its events into the order's
+// tracking (events already there, same time and text, are not added
+// twice). A shipment dated before the order was placed is refused.
 type Shipment struct {
 	Type        string              `json:"type,omitempty"` // JSONL only
 	OrderID     string              `json:"order_id"`

@@ -73,17 +73,37 @@ func (s *Store) ServiceTokens(ctx context.Context) ([]ServiceToken, error) {
 	return out, rows.Err()
 }
 
+// tokenUseEvery is how often a token's last_used_at is written at most:
+// a backend posting many requests a second must not cost a write each.
+const tokenUseEvery = time.Minute
+
 // UseServiceToken returns the name of the live token with this hash and
 // records that it was used, or returns bot.ErrNotFound (ingest.TokenStore).
+// The token is looked up on a reader, so a wrong token never waits for or
+// takes the single writer connection; last_used_at is written only when
+// it is more than tokenUseEvery old.
 func (s *Store) UseServiceToken(ctx context.Context, hash string) (string, error) {
-	var name string
-	err := s.write.QueryRowContext(ctx, `UPDATE service_tokens SET last_used_at = ? WHERE hash = ? AND revoked_at = ''
-		RETURNING name`, s.stamp(), hash).Scan(&name)
+	var name, used string
+	err := s.read.QueryRowContext(ctx, `SELECT name, last_used_at FROM service_tokens WHERE hash = ? AND revoked_at = ''`,
+		hash).Scan(&name, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", bot.ErrNotFound
 	}
 	if err != nil {
 		return "", fmt.Errorf("sqlite: use service token: %w", err)
+	}
+	now := s.now()
+	if last, err := parseTime(used); err == nil && !last.IsZero() && !now.Before(last) && now.Sub(last) < tokenUseEvery {
+		return name, nil
+	}
+	// revoked_at again: a revocation committed since the read wins.
+	res, err := s.write.ExecContext(ctx, `UPDATE service_tokens SET last_used_at = ? WHERE hash = ? AND revoked_at = ''`,
+		formatTime(now), hash)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: use service token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return "", bot.ErrNotFound
 	}
 	return name, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xiaoer-cs/xiaoer/bot/webhook"
 )
@@ -76,9 +77,14 @@ func (s *Store) WebhookGaveUp(ctx context.Context, id string, attempts int, at t
 	return nil
 }
 
+// truncate returns s cut to at most n bytes, on a UTF-8 boundary so that
+// a receiver's answer in Chinese is not stored as invalid UTF-8.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xiaoer-cs/xiaoer/bot/webhook"
 )
@@ -34,5 +35,24 @@ func TestWebhookOutbox(t *testing.T) {
 	s.WebhookGaveUp(ctx, "evt_a", 2, t0, "500")
 	if due, _ = s.DueWebhookEvents(ctx, t0.Add(time.Hour), 10); len(due) != 0 {
 		t.Errorf("given-up event still due: %+v", due)
+	}
+}
+
+// TestTruncateKeepsUTF8: a last_error cut to its limit stays valid UTF-8.
+func TestTruncateKeepsUTF8(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"abc", 5, "abc"},
+		{"abc", 2, "ab"},
+		{"服务不可用", 4, "服"}, // 3 bytes a character
+		{"服务不可用", 6, "服务"},
+		{"服务不可用", 2, ""},
+	} {
+		if got := truncate(c.s, c.n); got != c.want || !utf8.ValidString(got) {
+			t.Errorf("truncate(%q, %d) = %q, want %q", c.s, c.n, got, c.want)
+		}
 	}
 }

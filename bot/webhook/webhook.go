@@ -79,7 +79,9 @@ type Config struct {
 	// Secret signs every delivery; required, at least 16 bytes. It comes
 	// from XIAOER_WEBHOOK_SECRET(_FILE), never from a flag.
 	Secret []byte
-	// Client sends the requests; nil means one with a 10 s timeout.
+	// Client sends the requests; nil means one with a 10 s timeout. The
+	// Sender uses a copy that never follows redirects: a 3xx is a failed
+	// attempt, since the receiver did not take the event.
 	Client *http.Client
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
@@ -111,7 +113,7 @@ func New(cfg Config, outbox Outbox, log *slog.Logger) (*Sender, error) {
 		return nil, errors.New("webhook: no URL")
 	}
 	if !strings.HasPrefix(cfg.URL, "https://") && !strings.HasPrefix(cfg.URL, "http://") {
-		return nil, fmt.Errorf("webhook: URL %q must start with https:// (or http:// on a private network)", cfg.URL)
+		return nil, fmt.Errorf("webhook: URL %q must start with https:// (or http:// on a private network)", redact(cfg.URL))
 	}
 	if len(cfg.Secret) < 16 {
 		return nil, errors.New("webhook: the secret must be at least 16 bytes (XIAOER_WEBHOOK_SECRET or XIAOER_WEBHOOK_SECRET_FILE)")
@@ -119,6 +121,11 @@ func New(cfg Config, outbox Outbox, log *slog.Logger) (*Sender, error) {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
 	}
+	// A redirect is not a delivery: followed, a 301/302 turns the POST into
+	// a GET without the event, whose 200 would mark it delivered.
+	client := *cfg.Client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.Client = &client
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -257,10 +264,34 @@ func (s *Sender) send(ctx context.Context, e Event, attempt int) error {
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		return fmt.Errorf("the receiver answered %s, a redirect to %q, which is not followed: set the webhook URL to where the receiver takes events",
+			resp.Status, redact(resp.Header.Get("Location")))
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("the receiver answered %s", resp.Status)
 	}
 	return nil
+}
+
+// redact returns a URL without what may be a secret, its user info and
+// query, for errors and logs. What does not parse is not shown at all.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(a URL that does not parse)"
+	}
+	if u.Opaque != "" {
+		u.Opaque = "redacted" // "user:password@host" parses as scheme "user"
+	}
+	if u.User != nil {
+		u.User = url.User("redacted")
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "redacted"
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
 }
 
 // Sign returns the signature header value for body sent at t:

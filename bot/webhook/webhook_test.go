@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -274,5 +275,37 @@ func TestRunDeliversWhenEmitted(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run: %v", err)
+	}
+}
+
+// TestRedirectErrorAndNewErrorHideCredentials: the last_error of a
+// redirect says what happened without the Location's secrets, and New's
+// error for a bad URL does not echo its credentials.
+func TestRedirectErrorAndNewErrorHideCredentials(t *testing.T) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://bob:hunter2@shop.example/in?key=s3cret", http.StatusMovedPermanently)
+	}))
+	defer hs.Close()
+	out := newMemOutbox()
+	s := newSender(t, hs.URL, nil, out)
+	ctx := context.Background()
+	if err := s.Emit(ctx, "return.confirmed", map[string]string{"return_id": "r_1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.deliverDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for id := range out.events {
+		e := out.get(id)
+		if e.delivered || !strings.Contains(e.lastErr, "301") || !strings.Contains(e.lastErr, "redirect") ||
+			strings.Contains(e.lastErr, "hunter2") || strings.Contains(e.lastErr, "s3cret") {
+			t.Errorf("after a 301: delivered %v, last error %q; want a failure naming the redirect without its secrets", e.delivered, e.lastErr)
+		}
+	}
+	for _, u := range []string{"ftp://bob:hunter2@shop.example/in?key=s3cret", "bob:hunter2@shop.example/in"} {
+		_, err := New(Config{URL: u, Secret: secret}, out, nil)
+		if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("New(%q): %v, want an error without the credentials", u, err)
+		}
 	}
 }

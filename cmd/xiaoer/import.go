@@ -23,7 +23,9 @@ const maxImportLine = 16 << 20
 // It goes through the same validation and upserts as the ingestion API,
 // record by record: good lines are written, bad ones reported with their
 // line number, and the command fails when any line did. The file is read
-// as a stream, so its size does not matter.
+// as a stream, so its size does not matter; a line over maxImportLine is
+// reported and skipped like any bad line, and the lines after it are
+// still imported.
 //
 // Like the user commands it opens only the database and takes no lock, so
 // it runs beside a serving xiaoer, which sees each record once it is written.
@@ -56,12 +58,26 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	defer store.Close()
 	svc := ingest.New(store, nil)
 
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), maxImportLine)
+	r := bufio.NewReaderSize(in, 64<<10)
+	var buf []byte
 	var lines, upserted, failed int
-	for sc.Scan() {
+	for {
+		line, tooLong, err := readLine(r, buf[:0], maxImportLine)
+		if err == io.EOF && len(line) == 0 && !tooLong {
+			break
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("import: line %d: %w (%d records written before it)", lines+1, err, upserted)
+		}
+		buf = line
 		lines++
-		line := sc.Bytes()
+		if tooLong {
+			// Reported and skipped like any bad line: the rest of the file
+			// is still imported.
+			failed++
+			fmt.Fprintf(stdout, "line %d: longer than %d bytes, skipped\n", lines, maxImportLine)
+			continue
+		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
@@ -81,15 +97,39 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 			return fmt.Errorf("import: line %d: %w (%d records written before it)", lines, err, upserted)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			err = fmt.Errorf("longer than %d bytes", maxImportLine)
-		}
-		return fmt.Errorf("import: line %d: %w (%d records written before it)", lines+1, err, upserted)
-	}
 	fmt.Fprintf(stdout, "%d upserted, %d failed\n", upserted, failed)
 	if failed > 0 {
 		return fmt.Errorf("import: %d of %d records failed (the others were written; fix those lines and import them again)", failed, upserted+failed)
 	}
 	return nil
+}
+
+// readLine reads one line from r into buf, without its "\n" (or "\r\n").
+// A line longer than max bytes is read to its end and dropped: tooLong is
+// true and line empty, so one overlong line costs at most max bytes of
+// memory and the next line is read as usual. err is io.EOF at the end of
+// the input, with the last line when it had no final newline.
+func readLine(r *bufio.Reader, buf []byte, max int) (line []byte, tooLong bool, err error) {
+	for {
+		frag, err := r.ReadSlice('\n')
+		if !tooLong {
+			if len(buf)+len(frag) > max+2 { // room for "\r\n"
+				tooLong, buf = true, buf[:0]
+			} else {
+				buf = append(buf, frag...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if tooLong {
+			return buf[:0], true, err
+		}
+		buf = bytes.TrimSuffix(buf, []byte("\n"))
+		buf = bytes.TrimSuffix(buf, []byte("\r"))
+		if len(buf) > max {
+			return buf[:0], true, err
+		}
+		return buf, false, err
+	}
 }

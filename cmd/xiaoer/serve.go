@@ -325,7 +325,7 @@ func newWebhooks(url string, getenv func(string) string, outbox webhook.Outbox, 
 		return nil, usageError{err.Error()}
 	}
 	// Only where they go: a URL may carry credentials.
-	where := url
+	where := "(a URL that does not parse)"
 	if u, err := neturl.Parse(url); err == nil {
 		where = u.Scheme + "://" + u.Host
 	}
