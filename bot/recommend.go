@@ -79,7 +79,10 @@ func words(s string) []string {
 
 // interestInName reports whether an interest occurs in a product's name:
 // Han text as a substring of the Chinese name, Latin words whole in the
-// English name (a plural "s" ignored).
+// English name. A plural "s" is ignored for words of 3 letters or more;
+// 2-letter words ("TV", "AI", "3D") match only as themselves or with an
+// "s" ("TVs"), and 1-letter words are ignored. An interest with no word
+// left to check matches nothing.
 func interestInName(interest string, p Product) bool {
 	interest = strings.TrimSpace(interest)
 	if interest == "" {
@@ -88,20 +91,24 @@ func interestInName(interest string, p Product) bool {
 	if strings.ContainsFunc(interest, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
 		return strings.Contains(p.NameZH, interest)
 	}
-	iw := words(interest)
-	if len(iw) == 0 {
-		return false
-	}
 	nw := words(p.NameEN)
-	for _, w := range iw {
-		if len(w) < 3 {
+	checked := 0
+	for _, w := range words(interest) {
+		switch n := len([]rune(w)); {
+		case n < 2:
 			continue
+		case n == 2:
+			if !slices.Contains(nw, w) && !slices.Contains(nw, w+"s") {
+				return false
+			}
+		default:
+			if !slices.Contains(nw, w) && !slices.Contains(nw, w+"s") && !slices.Contains(nw, strings.TrimSuffix(w, "s")) {
+				return false
+			}
 		}
-		if !slices.Contains(nw, w) && !slices.Contains(nw, w+"s") && !slices.Contains(nw, strings.TrimSuffix(w, "s")) {
-			return false
-		}
+		checked++
 	}
-	return true
+	return checked > 0
 }
 
 // interestCategory reports whether an interest names a category: it is
