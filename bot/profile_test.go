@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -281,6 +282,48 @@ func TestConsentWithdrawnCountsAtTheNextTurn(t *testing.T) {
 			if strings.Contains(c.Reason, "running") {
 				t.Errorf("%q after withdrawing consent: a card recommended for her interests: %+v", q, c)
 			}
+		}
+	}
+}
+
+// TestVisitorRecommendationsWithoutMenuHint: a visitor gets the shop's
+// first picks, in either language, without the hint about a menu switch
+// that only verified shoppers have.
+func TestVisitorRecommendationsWithoutMenuHint(t *testing.T) {
+	f := newProfileFixture(t)
+	ctx := context.Background()
+	for i, c := range []struct{ lang, text, menu string }{
+		{"zh", "有什么推荐", "菜单"},
+		{"en", "recommend something", "menu"},
+	} {
+		conv, err := f.store.OpenConversation(ctx, fmt.Sprintf("v:visitor-%d", i), "", "", c.lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := fmt.Sprintf("v%d", i)
+		if err := f.bot.Submit(bot.Turn{ConversationID: conv.ID, Lang: c.lang, ClientID: id, Text: c.text}); err != nil {
+			t.Fatal(err)
+		}
+		m := waitReply(t, f.pub.got, id)
+		if m.Intent != bot.IntentRecommend || len(m.Cards) == 0 || strings.Contains(m.Text, c.menu) || len(m.Personalized) != 0 {
+			t.Errorf("%s visitor: intent %q text %q cards %d personalized %v; want the shop's picks, no menu hint, nothing personal",
+				c.lang, m.Intent, m.Text, len(m.Cards), m.Personalized)
+		}
+	}
+}
+
+// waitReply waits for the reply to the shopper message clientID.
+func waitReply(t *testing.T, got <-chan bot.Event, clientID string) *bot.Message {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-got:
+			if ev.Type == bot.EventMessage && ev.Message.Role != bot.RoleShopper && ev.Message.ReplyTo == clientID {
+				return ev.Message
+			}
+		case <-timeout:
+			t.Fatalf("no reply to %s", clientID)
 		}
 	}
 }

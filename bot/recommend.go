@@ -244,8 +244,10 @@ func (b *Bot) personalPicks(ctx context.Context, t Turn, lang string) ([]Card, [
 }
 
 // recommendReply answers a request for suggestions: personal picks with
-// consent, otherwise the first catalog items and a word on how to get
-// personal ones.
+// consent, otherwise the first catalog items. A verified shopper without
+// consent also gets a word on the menu switch that turns personal picks
+// on; a visitor does not, since the widget shows that menu to verified
+// shoppers only and a visitor has no profile to pick from.
 func (b *Bot) recommendReply(ctx context.Context, t Turn, r reply) (reply, string, error) {
 	r.Intent = IntentRecommend
 	cards, fields, err := b.personalPicks(ctx, t, r.lang)
@@ -271,7 +273,7 @@ func (b *Bot) recommendReply(ctx context.Context, t Turn, r reply) (reply, strin
 	} else {
 		r.Text = text(r.lang, msgRecommendGeneral)
 	}
-	if consented(t) == nil {
+	if t.Shopper != nil && consented(t) == nil {
 		r.Text += text(r.lang, msgRecommendConsent)
 	}
 	return r, "", nil
