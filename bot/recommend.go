@@ -135,19 +135,10 @@ func interestCategory(interest, category string) bool {
 
 // recommend picks up to MaxRecommendations items for a consented shopper
 // from the catalog: scored by their interests, preferred categories and
-// favourite categories, never an item they already ordered (any order not
-// cancelled), best score first, ties in catalog order. Only items with a
-// score above zero are picked.
-func recommend(sh *Shopper, catalog []Product, orders []Order) []pick {
-	bought := map[string]bool{}
-	for _, o := range orders {
-		if o.Status == StatusCancelled {
-			continue
-		}
-		for _, it := range o.Items {
-			bought[it.SKU] = true
-		}
-	}
+// favourite categories, never an item they already bought (bought: the
+// SKUs of every order not cancelled), best score first, ties in catalog
+// order. Only items with a score above zero are picked.
+func recommend(sh *Shopper, catalog []Product, bought map[string]bool) []pick {
 	var favs []string
 	if sh.Features != nil {
 		favs = sh.Features.FavCategories
@@ -209,24 +200,37 @@ func productCard(p Product, lang, reason string) Card {
 	return Card{Kind: "product", SKU: p.SKU, Name: name, Price: formatMoney(p.PriceCents, "CNY"), Category: p.Category, Reason: reason}
 }
 
-// personalPicks returns the cards recommended to a consented shopper and
-// the profile fields they used; none without consent or without a match.
-func (b *Bot) personalPicks(ctx context.Context, t Turn, lang string) ([]Card, []string, error) {
+// catalog reads the catalog, or none without Deps.Profiles.
+func (b *Bot) catalog(ctx context.Context) ([]Product, error) {
+	if b.profiles == nil {
+		return nil, nil
+	}
+	c, err := b.profiles.Products(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the catalog: %w", err)
+	}
+	return c, nil
+}
+
+// personalPicks returns the cards recommended from catalog to a consented
+// shopper and the profile fields they used; none without consent or
+// without a match. It reads the SKUs the shopper bought (one query).
+func (b *Bot) personalPicks(ctx context.Context, t Turn, lang string, catalog []Product) ([]Card, []string, error) {
 	sh := consented(t)
-	if sh == nil || b.profiles == nil {
+	if sh == nil || b.profiles == nil || len(catalog) == 0 {
 		return nil, nil, nil
 	}
-	catalog, err := b.profiles.Products(ctx)
+	skus, err := b.profiles.BoughtSKUs(ctx, sh.ID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read the catalog: %w", err)
+		return nil, nil, fmt.Errorf("read what the shopper bought: %w", err)
 	}
-	orders, err := b.orders.RecentOrders(ctx, sh.ID, 200)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read the orders: %w", err)
+	bought := make(map[string]bool, len(skus))
+	for _, sku := range skus {
+		bought[sku] = true
 	}
 	var cards []Card
 	var fields []string
-	for _, pk := range recommend(sh, catalog, orders) {
+	for _, pk := range recommend(sh, catalog, bought) {
 		reason := pk.reason[0]
 		if lang == "en" {
 			reason = pk.reason[1]
@@ -236,7 +240,7 @@ func (b *Bot) personalPicks(ctx context.Context, t Turn, lang string) ([]Card, [
 			addField(&fields, f)
 		}
 	}
-	if len(cards) > 0 && len(orders) > 0 {
+	if len(cards) > 0 && len(bought) > 0 {
 		// The items already bought were left out: the history was used.
 		addField(&fields, ProfileFieldHistory)
 	}
@@ -250,7 +254,11 @@ func (b *Bot) personalPicks(ctx context.Context, t Turn, lang string) ([]Card, [
 // shoppers only and a visitor has no profile to pick from.
 func (b *Bot) recommendReply(ctx context.Context, t Turn, r reply) (reply, string, error) {
 	r.Intent = IntentRecommend
-	cards, fields, err := b.personalPicks(ctx, t, r.lang)
+	catalog, err := b.catalog(ctx)
+	if err != nil {
+		return r, "", err
+	}
+	cards, fields, err := b.personalPicks(ctx, t, r.lang, catalog)
 	if err != nil {
 		return r, "", err
 	}
@@ -258,12 +266,6 @@ func (b *Bot) recommendReply(ctx context.Context, t Turn, r reply) (reply, strin
 		r.Text, r.Cards = text(r.lang, msgRecommendPersonal), cards
 		addFields(&r.Message, fields...)
 		return r, "", nil
-	}
-	var catalog []Product
-	if b.profiles != nil {
-		if catalog, err = b.profiles.Products(ctx); err != nil {
-			return r, "", fmt.Errorf("read the catalog: %w", err)
-		}
 	}
 	for _, p := range catalog[:min(len(catalog), MaxRecommendations)] {
 		r.Cards = append(r.Cards, productCard(p, r.lang, ""))
@@ -287,7 +289,12 @@ func (b *Bot) closeRecommendations(ctx context.Context, t Turn, r *reply, log *s
 	if consented(t) == nil || (t.handoffStatus != "" && t.handoffStatus != "closed") || moodOf(t.Text).Score > 0 {
 		return
 	}
-	cards, fields, err := b.personalPicks(ctx, t, r.lang)
+	catalog, err := b.catalog(ctx)
+	if err != nil {
+		log.Warn("recommend at the close", "err", err)
+		return
+	}
+	cards, fields, err := b.personalPicks(ctx, t, r.lang, catalog)
 	if err != nil {
 		log.Warn("recommend at the close", "err", err)
 		return
