@@ -281,12 +281,19 @@ func (b *Bot) recommendReply(ctx context.Context, t Turn, r reply) (reply, strin
 	return r, "", nil
 }
 
+// closeLookback is how many messages before a thanks or goodbye
+// recentTrouble reads.
+const closeLookback = 10
+
 // closeRecommendations adds personal picks to a thanks or a goodbye of a
 // consented shopper: not while the conversation is with the people,
-// waiting for them or left as a ticket, and not when the message reads
-// the least upset.
+// waiting for them or left as a ticket, not when the message reads the
+// least upset, and not right after trouble (recentTrouble).
 func (b *Bot) closeRecommendations(ctx context.Context, t Turn, r *reply, log *slog.Logger) {
-	if consented(t) == nil || (t.handoffStatus != "" && t.handoffStatus != "closed") || moodOf(t.Text).Score > 0 {
+	if consented(t) == nil || b.profiles == nil || (t.handoffStatus != "" && t.handoffStatus != "closed") || moodOf(t.Text).Score > 0 {
+		return
+	}
+	if b.recentTrouble(ctx, t, log) {
 		return
 	}
 	catalog, err := b.catalog(ctx)
@@ -305,4 +312,37 @@ func (b *Bot) closeRecommendations(ctx context.Context, t Turn, r *reply, log *s
 	r.Text += "\n" + text(r.lang, msgCloseRecommend)
 	r.Cards = append(r.Cards, cards...)
 	addFields(&r.Message, fields...)
+}
+
+// recentTrouble reports whether the closeLookback messages before the
+// turn's hold a complaint, an upset or sensitive matter or a handoff: a
+// shopper message that reads the least upset or names a sensitive
+// matter, a bot reply that handed off, or any system or agent message
+// (the desk's handoff notices, an agent's words). A thanks right after
+// that is no moment for a sales pitch. One read of the last messages;
+// when it fails, it says there was trouble (no cards).
+func (b *Bot) recentTrouble(ctx context.Context, t Turn, log *slog.Logger) bool {
+	msgs, err := b.convs.MessagesAfter(ctx, t.ConversationID, max(0, t.seq-1-closeLookback), closeLookback)
+	if err != nil {
+		log.Warn("read the messages before a close", "err", err)
+		return true
+	}
+	for _, m := range msgs {
+		if m.Seq >= t.seq {
+			continue
+		}
+		switch m.Role {
+		case RoleSystem, RoleAgent:
+			return true
+		case RoleBot:
+			if m.Intent == IntentHandoff {
+				return true
+			}
+		case RoleShopper:
+			if moodOf(m.Text).Score > 0 || sensitiveMatter(m.Text) != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
