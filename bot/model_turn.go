@@ -405,7 +405,7 @@ func (b *Bot) modelNextStep(ctx context.Context, t Turn, r *reply, cards []Card,
 			log.Warn("read the order for its next step", "err", err)
 			return
 		}
-		addNextStep(r, []Order{o}, b.cfg.Now())
+		b.addNextStep(ctx, t, r, []Order{o}, b.cfg.Now(), log)
 		return
 	}
 }

@@ -71,7 +71,7 @@ func newProfileFixture(t *testing.T) *profileFixture {
 	pub := &checkingPublisher{t: t, store: store, got: make(chan bot.Event, 100)}
 	desk := handoff.NewDesk(handoff.Config{}, handoff.Deps{Store: store, Publish: pub}, slog.New(slog.DiscardHandler))
 	b := bot.New(bot.Config{Workers: 2, Now: func() time.Time { return profileNow }},
-		bot.Deps{Conversations: store, Orders: store, Knowledge: kb, Gaps: kb, Handoff: desk, Publish: pub, Profiles: store},
+		bot.Deps{Conversations: store, Orders: store, Knowledge: kb, Gaps: kb, Handoff: desk, Publish: pub, Profiles: store, Returns: store},
 		slog.New(slog.DiscardHandler))
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -254,6 +254,43 @@ func TestDeliveredOrderOffersTheNextStep(t *testing.T) {
 	m = f.ask(t, sh, "zh", "订单 XE2000001 到哪了")
 	if !strings.Contains(m.Text, "还剩 6 天") {
 		t.Errorf("zh reply %q, want 还剩 6 天", m.Text)
+	}
+}
+
+// TestNoReturnNextStepAfterAConfirmedReturn: once the shopper confirmed a
+// return of the delivered order, its answer no longer counts down the
+// days left to return it nor offers a return chip; a cancelled proposal
+// does not count.
+func TestNoReturnNextStepAfterAConfirmedReturn(t *testing.T) {
+	f := newProfileFixture(t)
+	ctx := context.Background()
+	sh := f.shopper(t, bot.Shopper{ID: "d", Name: "D", Lang: "en"})
+	if err := f.store.PutOrder(ctx, bot.Order{ID: "XE2000001", ShopperID: "d", Status: bot.StatusDelivered,
+		Currency: "CNY", TotalCents: 4900, PlacedAt: profileNow.AddDate(0, 0, -5),
+		DeliveredAt: time.Date(2026, 11, 10, 15, 0, 0, 0, bot.ShopZone), Items: []bot.OrderItem{{SKU: "MUG", Qty: 1, PriceCents: 4900}}}); err != nil {
+		t.Fatal(err)
+	}
+	propose := func() bot.ReturnProposal {
+		t.Helper()
+		p, err := f.store.ProposeReturn(ctx, bot.ReturnProposal{ConversationID: "c", ShopperID: "d", OrderID: "XE2000001",
+			Items: []bot.ReturnItem{{SKU: "MUG", Qty: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if _, err := f.store.CancelReturn(ctx, "d", propose().ID); err != nil {
+		t.Fatal(err)
+	}
+	if m := f.ask(t, sh, "en", "where is my order XE2000001?"); !strings.Contains(m.Text, "days left to return it") {
+		t.Errorf("after a cancelled proposal: %q, want the days left", m.Text)
+	}
+	if _, _, err := f.store.ConfirmReturn(ctx, "d", propose().ID); err != nil {
+		t.Fatal(err)
+	}
+	m := f.ask(t, sh, "en", "where is my order XE2000001?")
+	if strings.Contains(m.Text, "days left to return it") || slices.Contains(m.Suggestions, "I want to return it") {
+		t.Errorf("after a confirmed return: %q suggestions %v; want no return countdown or chip", m.Text, m.Suggestions)
 	}
 }
 
