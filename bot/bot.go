@@ -165,6 +165,8 @@ type Turn struct {
 	// handoffStatus is set by the bot: where the conversation stands with
 	// the people (HandoffStatus.Status).
 	handoffStatus string
+	// seq is set by the bot: the stored shopper message's seq.
+	seq int64
 }
 
 // Feedback is a shopper's vote on whether a bot message helped.
@@ -452,6 +454,7 @@ func (b *Bot) turn(ctx context.Context, t Turn, log *slog.Logger) error {
 	}
 	t.peopleAway = !st.Available
 	t.handoffStatus = st.Status
+	t.seq = shopperMsg.Seq
 	b.pub.Publish(t.ConversationID, Event{Type: EventTyping, Role: RoleBot})
 	b.loadProfile(ctx, &t, log)
 

@@ -69,17 +69,19 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 			top = append(top, h)
 		}
 	}
+	// told are the profile fields the model is told; they are traced in
+	// Personalized only when the reply is the model's own words, not when
+	// a fixed reply (unsure, cannot help, handoff intro) replaces them.
+	var told []string
 	if sh := consented(t); sh != nil {
 		// The member's tier policy for the question goes in as a
-		// reference the model may cite; the profile fields it is told
-		// are traced in Personalized.
+		// reference the model may cite.
 		if len(top) > 0 {
 			if h, ok := b.tierPolicy(ctx, t, t.Text, r.lang, top[0].Category); ok {
 				top = append(top, h)
 			}
 		}
-		_, fields := profileFacts(sh, mask)
-		addFields(&r.Message, fields...)
+		_, told = profileFacts(sh, mask)
 	}
 	history, err := memory(ctx, b.convs, t.ConversationID, upto, m.cfg.MemoryTokens, mask)
 	if err != nil {
@@ -213,6 +215,7 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 		switch {
 		case grounded:
 			r.Text = said
+			addFields(&r.Message, told...)
 		case filter.started || filter.Leaked() || len(cards) > 0:
 			r.Text, r.Sources = text(r.lang, msgHandoffIntro), nil
 		default:
@@ -249,6 +252,7 @@ func (b *Bot) modelAnswer(ctx context.Context, t Turn, r reply, upto int64, log 
 		return u, "", nil
 	}
 	r.Text = final
+	addFields(&r.Message, told...)
 	b.modelNextStep(ctx, t, &r, cards, log)
 	switch {
 	case len(cards) > 0:
@@ -407,7 +411,7 @@ func (b *Bot) modelNextStep(ctx context.Context, t Turn, r *reply, cards []Card,
 			log.Warn("read the order for its next step", "err", err)
 			return
 		}
-		addNextStep(r, []Order{o}, b.cfg.Now())
+		b.addNextStep(ctx, t, r, []Order{o}, b.cfg.Now(), log)
 		return
 	}
 }

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"bytes"
 	"context"
+	"slices"
 
 	"log/slog"
 	"path/filepath"
@@ -388,8 +389,14 @@ func TestProfileReachesTheModelOnlyWithConsent(t *testing.T) {
 	}, bot.LLMConfig{})
 	noConsent := lin
 	noConsent.Personalize = false
-	f.ask(t, &noConsent, "k1", "when will I get my money back?")
-	f.ask(t, &lin, "k2", "how do I get an invoice?")
+	_, m1 := f.ask(t, &noConsent, "k1", "when will I get my money back?")
+	_, m2 := f.ask(t, &lin, "k2", "how do I get an invoice?")
+	if len(m1.Personalized) != 0 {
+		t.Errorf("without consent, the model's reply says it used %v", m1.Personalized)
+	}
+	if !slices.Contains(m2.Personalized, bot.ProfileFieldName) || !slices.Contains(m2.Personalized, bot.ProfileFieldTier) {
+		t.Errorf("with consent, the model's own reply (intent %q) names %v, want name and tier (what the model was told)", m2.Intent, m2.Personalized)
+	}
 	reqs := f.model.Requests()
 	if bytes.Contains(reqs[0].Raw, []byte(lin.Name)) || bytes.Contains(reqs[0].Raw, []byte("gold")) {
 		t.Fatal("the profile reached the model without the shopper's consent")

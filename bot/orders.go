@@ -54,7 +54,7 @@ func (b *Bot) orderAnswer(ctx context.Context, t Turn, r reply, log *slog.Logger
 			}
 		}
 		r.Text = strings.Join(lines, "\n")
-		addNextStep(&r, shown, now)
+		b.addNextStep(ctx, t, &r, shown, now, log)
 		return r, "", nil
 	}
 
@@ -83,7 +83,7 @@ func (b *Bot) orderAnswer(ctx context.Context, t Turn, r reply, log *slog.Logger
 		r.Cards = append(r.Cards, orderCard(o, lang, now))
 	}
 	r.Text = strings.Join(lines, "\n")
-	addNextStep(&r, pick, now)
+	b.addNextStep(ctx, t, &r, pick, now, log)
 	return r, "", nil
 }
 
@@ -334,10 +334,21 @@ func nextStep(o Order, lang string, now time.Time) (line string, chips []string,
 }
 
 // addNextStep adds the next step of the first delivered order among
-// orders to r, once.
-func addNextStep(r *reply, orders []Order, now time.Time) {
+// orders to r, once; an order the shopper already confirmed a return of
+// is skipped (one query per order with an open window, with Deps.Returns).
+func (b *Bot) addNextStep(ctx context.Context, t Turn, r *reply, orders []Order, now time.Time, log *slog.Logger) {
 	for _, o := range orders {
 		if line, chips, ok := nextStep(o, r.lang, now); ok {
+			if b.returns != nil && t.Shopper != nil {
+				returned, err := b.returns.HasReturnRequest(ctx, t.Shopper.ID, o.ID)
+				if err != nil {
+					log.Warn("look up a return of the order", "err", err)
+					return
+				}
+				if returned {
+					continue
+				}
+			}
 			r.Text = strings.TrimSpace(r.Text) + "\n" + line
 			for _, c := range chips {
 				if !slices.Contains(r.Suggestions, c) {

@@ -133,13 +133,18 @@ func greeting(t Turn, lang string, m *Message) {
 	addFields(m, fields...)
 }
 
-// tierTag is the knowledge tag of the policies of a member tier.
-func tierTag(tier string) string { return "tier:" + strings.ToLower(strings.TrimSpace(tier)) }
+// tierTag is the knowledge tag of the policies of a member tier, as
+// knowledge.Normalize stores and indexes it (lower case).
+func tierTag(tier string) string { return knowledge.NormalizeTag(knowledge.TierTagPrefix + tier) }
 
 // isTierPolicy reports whether an entry is a tier policy: those are
 // never answers by themselves, only additions for members of their tier.
+// The prefix is matched in any case, so an entry indexed before tier tags
+// were normalised is still kept out of ordinary answers.
 func isTierPolicy(h knowledge.Hit) bool {
-	return slices.ContainsFunc(h.Tags, func(tag string) bool { return strings.HasPrefix(tag, "tier:") })
+	return slices.ContainsFunc(h.Tags, func(tag string) bool {
+		return strings.HasPrefix(strings.ToLower(strings.TrimSpace(tag)), knowledge.TierTagPrefix)
+	})
 }
 
 // withoutTierPolicies removes tier policies from a result; Answerable is

@@ -67,6 +67,10 @@ type Profiles interface {
 	Profile(ctx context.Context, shopperID string) (Shopper, error)
 	// Products returns the catalog.
 	Products(ctx context.Context) ([]Product, error)
+	// BoughtSKUs returns, in any order and each once, the SKUs of the
+	// items in every order of the shopper that is not cancelled (all of
+	// them, however many): recommendations leave those items out.
+	BoughtSKUs(ctx context.Context, shopperID string) ([]string, error)
 }
 
 // Webhook event types sent to the shop's own systems.

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -70,7 +71,7 @@ func newProfileFixture(t *testing.T) *profileFixture {
 	pub := &checkingPublisher{t: t, store: store, got: make(chan bot.Event, 100)}
 	desk := handoff.NewDesk(handoff.Config{}, handoff.Deps{Store: store, Publish: pub}, slog.New(slog.DiscardHandler))
 	b := bot.New(bot.Config{Workers: 2, Now: func() time.Time { return profileNow }},
-		bot.Deps{Conversations: store, Orders: store, Knowledge: kb, Gaps: kb, Handoff: desk, Publish: pub, Profiles: store},
+		bot.Deps{Conversations: store, Orders: store, Knowledge: kb, Gaps: kb, Handoff: desk, Publish: pub, Profiles: store, Returns: store},
 		slog.New(slog.DiscardHandler))
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -256,6 +257,43 @@ func TestDeliveredOrderOffersTheNextStep(t *testing.T) {
 	}
 }
 
+// TestNoReturnNextStepAfterAConfirmedReturn: once the shopper confirmed a
+// return of the delivered order, its answer no longer counts down the
+// days left to return it nor offers a return chip; a cancelled proposal
+// does not count.
+func TestNoReturnNextStepAfterAConfirmedReturn(t *testing.T) {
+	f := newProfileFixture(t)
+	ctx := context.Background()
+	sh := f.shopper(t, bot.Shopper{ID: "d", Name: "D", Lang: "en"})
+	if err := f.store.PutOrder(ctx, bot.Order{ID: "XE2000001", ShopperID: "d", Status: bot.StatusDelivered,
+		Currency: "CNY", TotalCents: 4900, PlacedAt: profileNow.AddDate(0, 0, -5),
+		DeliveredAt: time.Date(2026, 11, 10, 15, 0, 0, 0, bot.ShopZone), Items: []bot.OrderItem{{SKU: "MUG", Qty: 1, PriceCents: 4900}}}); err != nil {
+		t.Fatal(err)
+	}
+	propose := func() bot.ReturnProposal {
+		t.Helper()
+		p, err := f.store.ProposeReturn(ctx, bot.ReturnProposal{ConversationID: "c", ShopperID: "d", OrderID: "XE2000001",
+			Items: []bot.ReturnItem{{SKU: "MUG", Qty: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if _, err := f.store.CancelReturn(ctx, "d", propose().ID); err != nil {
+		t.Fatal(err)
+	}
+	if m := f.ask(t, sh, "en", "where is my order XE2000001?"); !strings.Contains(m.Text, "days left to return it") {
+		t.Errorf("after a cancelled proposal: %q, want the days left", m.Text)
+	}
+	if _, _, err := f.store.ConfirmReturn(ctx, "d", propose().ID); err != nil {
+		t.Fatal(err)
+	}
+	m := f.ask(t, sh, "en", "where is my order XE2000001?")
+	if strings.Contains(m.Text, "days left to return it") || slices.Contains(m.Suggestions, "I want to return it") {
+		t.Errorf("after a confirmed return: %q suggestions %v; want no return countdown or chip", m.Text, m.Suggestions)
+	}
+}
+
 // TestConsentWithdrawnCountsAtTheNextTurn: the shopper switches
 // personalisation off in the widget's menu while the chat is open; the
 // very next reply uses nothing of the profile, though the copy of the
@@ -281,6 +319,48 @@ func TestConsentWithdrawnCountsAtTheNextTurn(t *testing.T) {
 			if strings.Contains(c.Reason, "running") {
 				t.Errorf("%q after withdrawing consent: a card recommended for her interests: %+v", q, c)
 			}
+		}
+	}
+}
+
+// TestVisitorRecommendationsWithoutMenuHint: a visitor gets the shop's
+// first picks, in either language, without the hint about a menu switch
+// that only verified shoppers have.
+func TestVisitorRecommendationsWithoutMenuHint(t *testing.T) {
+	f := newProfileFixture(t)
+	ctx := context.Background()
+	for i, c := range []struct{ lang, text, menu string }{
+		{"zh", "有什么推荐", "菜单"},
+		{"en", "recommend something", "menu"},
+	} {
+		conv, err := f.store.OpenConversation(ctx, fmt.Sprintf("v:visitor-%d", i), "", "", c.lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := fmt.Sprintf("v%d", i)
+		if err := f.bot.Submit(bot.Turn{ConversationID: conv.ID, Lang: c.lang, ClientID: id, Text: c.text}); err != nil {
+			t.Fatal(err)
+		}
+		m := waitReply(t, f.pub.got, id)
+		if m.Intent != bot.IntentRecommend || len(m.Cards) == 0 || strings.Contains(m.Text, c.menu) || len(m.Personalized) != 0 {
+			t.Errorf("%s visitor: intent %q text %q cards %d personalized %v; want the shop's picks, no menu hint, nothing personal",
+				c.lang, m.Intent, m.Text, len(m.Cards), m.Personalized)
+		}
+	}
+}
+
+// waitReply waits for the reply to the shopper message clientID.
+func waitReply(t *testing.T, got <-chan bot.Event, clientID string) *bot.Message {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-got:
+			if ev.Type == bot.EventMessage && ev.Message.Role != bot.RoleShopper && ev.Message.ReplyTo == clientID {
+				return ev.Message
+			}
+		case <-timeout:
+			t.Fatalf("no reply to %s", clientID)
 		}
 	}
 }

@@ -79,7 +79,10 @@ func words(s string) []string {
 
 // interestInName reports whether an interest occurs in a product's name:
 // Han text as a substring of the Chinese name, Latin words whole in the
-// English name (a plural "s" ignored).
+// English name. A plural "s" is ignored for words of 3 letters or more;
+// 2-letter words ("TV", "AI", "3D") match only as themselves or with an
+// "s" ("TVs"), and 1-letter words are ignored. An interest with no word
+// left to check matches nothing.
 func interestInName(interest string, p Product) bool {
 	interest = strings.TrimSpace(interest)
 	if interest == "" {
@@ -88,20 +91,24 @@ func interestInName(interest string, p Product) bool {
 	if strings.ContainsFunc(interest, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
 		return strings.Contains(p.NameZH, interest)
 	}
-	iw := words(interest)
-	if len(iw) == 0 {
-		return false
-	}
 	nw := words(p.NameEN)
-	for _, w := range iw {
-		if len(w) < 3 {
+	checked := 0
+	for _, w := range words(interest) {
+		switch n := len([]rune(w)); {
+		case n < 2:
 			continue
+		case n == 2:
+			if !slices.Contains(nw, w) && !slices.Contains(nw, w+"s") {
+				return false
+			}
+		default:
+			if !slices.Contains(nw, w) && !slices.Contains(nw, w+"s") && !slices.Contains(nw, strings.TrimSuffix(w, "s")) {
+				return false
+			}
 		}
-		if !slices.Contains(nw, w) && !slices.Contains(nw, w+"s") && !slices.Contains(nw, strings.TrimSuffix(w, "s")) {
-			return false
-		}
+		checked++
 	}
-	return true
+	return checked > 0
 }
 
 // interestCategory reports whether an interest names a category: it is
@@ -128,19 +135,10 @@ func interestCategory(interest, category string) bool {
 
 // recommend picks up to MaxRecommendations items for a consented shopper
 // from the catalog: scored by their interests, preferred categories and
-// favourite categories, never an item they already ordered (any order not
-// cancelled), best score first, ties in catalog order. Only items with a
-// score above zero are picked.
-func recommend(sh *Shopper, catalog []Product, orders []Order) []pick {
-	bought := map[string]bool{}
-	for _, o := range orders {
-		if o.Status == StatusCancelled {
-			continue
-		}
-		for _, it := range o.Items {
-			bought[it.SKU] = true
-		}
-	}
+// favourite categories, never an item they already bought (bought: the
+// SKUs of every order not cancelled), best score first, ties in catalog
+// order. Only items with a score above zero are picked.
+func recommend(sh *Shopper, catalog []Product, bought map[string]bool) []pick {
 	var favs []string
 	if sh.Features != nil {
 		favs = sh.Features.FavCategories
@@ -202,24 +200,37 @@ func productCard(p Product, lang, reason string) Card {
 	return Card{Kind: "product", SKU: p.SKU, Name: name, Price: formatMoney(p.PriceCents, "CNY"), Category: p.Category, Reason: reason}
 }
 
-// personalPicks returns the cards recommended to a consented shopper and
-// the profile fields they used; none without consent or without a match.
-func (b *Bot) personalPicks(ctx context.Context, t Turn, lang string) ([]Card, []string, error) {
+// catalog reads the catalog, or none without Deps.Profiles.
+func (b *Bot) catalog(ctx context.Context) ([]Product, error) {
+	if b.profiles == nil {
+		return nil, nil
+	}
+	c, err := b.profiles.Products(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the catalog: %w", err)
+	}
+	return c, nil
+}
+
+// personalPicks returns the cards recommended from catalog to a consented
+// shopper and the profile fields they used; none without consent or
+// without a match. It reads the SKUs the shopper bought (one query).
+func (b *Bot) personalPicks(ctx context.Context, t Turn, lang string, catalog []Product) ([]Card, []string, error) {
 	sh := consented(t)
-	if sh == nil || b.profiles == nil {
+	if sh == nil || b.profiles == nil || len(catalog) == 0 {
 		return nil, nil, nil
 	}
-	catalog, err := b.profiles.Products(ctx)
+	skus, err := b.profiles.BoughtSKUs(ctx, sh.ID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read the catalog: %w", err)
+		return nil, nil, fmt.Errorf("read what the shopper bought: %w", err)
 	}
-	orders, err := b.orders.RecentOrders(ctx, sh.ID, 200)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read the orders: %w", err)
+	bought := make(map[string]bool, len(skus))
+	for _, sku := range skus {
+		bought[sku] = true
 	}
 	var cards []Card
 	var fields []string
-	for _, pk := range recommend(sh, catalog, orders) {
+	for _, pk := range recommend(sh, catalog, bought) {
 		reason := pk.reason[0]
 		if lang == "en" {
 			reason = pk.reason[1]
@@ -229,7 +240,7 @@ func (b *Bot) personalPicks(ctx context.Context, t Turn, lang string) ([]Card, [
 			addField(&fields, f)
 		}
 	}
-	if len(cards) > 0 && len(orders) > 0 {
+	if len(cards) > 0 && len(bought) > 0 {
 		// The items already bought were left out: the history was used.
 		addField(&fields, ProfileFieldHistory)
 	}
@@ -237,11 +248,17 @@ func (b *Bot) personalPicks(ctx context.Context, t Turn, lang string) ([]Card, [
 }
 
 // recommendReply answers a request for suggestions: personal picks with
-// consent, otherwise the first catalog items and a word on how to get
-// personal ones.
+// consent, otherwise the first catalog items. A verified shopper without
+// consent also gets a word on the menu switch that turns personal picks
+// on; a visitor does not, since the widget shows that menu to verified
+// shoppers only and a visitor has no profile to pick from.
 func (b *Bot) recommendReply(ctx context.Context, t Turn, r reply) (reply, string, error) {
 	r.Intent = IntentRecommend
-	cards, fields, err := b.personalPicks(ctx, t, r.lang)
+	catalog, err := b.catalog(ctx)
+	if err != nil {
+		return r, "", err
+	}
+	cards, fields, err := b.personalPicks(ctx, t, r.lang, catalog)
 	if err != nil {
 		return r, "", err
 	}
@@ -249,12 +266,6 @@ func (b *Bot) recommendReply(ctx context.Context, t Turn, r reply) (reply, strin
 		r.Text, r.Cards = text(r.lang, msgRecommendPersonal), cards
 		addFields(&r.Message, fields...)
 		return r, "", nil
-	}
-	var catalog []Product
-	if b.profiles != nil {
-		if catalog, err = b.profiles.Products(ctx); err != nil {
-			return r, "", fmt.Errorf("read the catalog: %w", err)
-		}
 	}
 	for _, p := range catalog[:min(len(catalog), MaxRecommendations)] {
 		r.Cards = append(r.Cards, productCard(p, r.lang, ""))
@@ -264,21 +275,33 @@ func (b *Bot) recommendReply(ctx context.Context, t Turn, r reply) (reply, strin
 	} else {
 		r.Text = text(r.lang, msgRecommendGeneral)
 	}
-	if consented(t) == nil {
+	if t.Shopper != nil && consented(t) == nil {
 		r.Text += text(r.lang, msgRecommendConsent)
 	}
 	return r, "", nil
 }
 
+// closeLookback is how many messages before a thanks or goodbye
+// recentTrouble reads.
+const closeLookback = 10
+
 // closeRecommendations adds personal picks to a thanks or a goodbye of a
 // consented shopper: not while the conversation is with the people,
-// waiting for them or left as a ticket, and not when the message reads
-// the least upset.
+// waiting for them or left as a ticket, not when the message reads the
+// least upset, and not right after trouble (recentTrouble).
 func (b *Bot) closeRecommendations(ctx context.Context, t Turn, r *reply, log *slog.Logger) {
-	if consented(t) == nil || (t.handoffStatus != "" && t.handoffStatus != "closed") || moodOf(t.Text).Score > 0 {
+	if consented(t) == nil || b.profiles == nil || (t.handoffStatus != "" && t.handoffStatus != "closed") || moodOf(t.Text).Score > 0 {
 		return
 	}
-	cards, fields, err := b.personalPicks(ctx, t, r.lang)
+	if b.recentTrouble(ctx, t, log) {
+		return
+	}
+	catalog, err := b.catalog(ctx)
+	if err != nil {
+		log.Warn("recommend at the close", "err", err)
+		return
+	}
+	cards, fields, err := b.personalPicks(ctx, t, r.lang, catalog)
 	if err != nil {
 		log.Warn("recommend at the close", "err", err)
 		return
@@ -289,4 +312,37 @@ func (b *Bot) closeRecommendations(ctx context.Context, t Turn, r *reply, log *s
 	r.Text += "\n" + text(r.lang, msgCloseRecommend)
 	r.Cards = append(r.Cards, cards...)
 	addFields(&r.Message, fields...)
+}
+
+// recentTrouble reports whether the closeLookback messages before the
+// turn's hold a complaint, an upset or sensitive matter or a handoff: a
+// shopper message that reads the least upset or names a sensitive
+// matter, a bot reply that handed off, or any system or agent message
+// (the desk's handoff notices, an agent's words). A thanks right after
+// that is no moment for a sales pitch. One read of the last messages;
+// when it fails, it says there was trouble (no cards).
+func (b *Bot) recentTrouble(ctx context.Context, t Turn, log *slog.Logger) bool {
+	msgs, err := b.convs.MessagesAfter(ctx, t.ConversationID, max(0, t.seq-1-closeLookback), closeLookback)
+	if err != nil {
+		log.Warn("read the messages before a close", "err", err)
+		return true
+	}
+	for _, m := range msgs {
+		if m.Seq >= t.seq {
+			continue
+		}
+		switch m.Role {
+		case RoleSystem, RoleAgent:
+			return true
+		case RoleBot:
+			if m.Intent == IntentHandoff {
+				return true
+			}
+		case RoleShopper:
+			if moodOf(m.Text).Score > 0 || sensitiveMatter(m.Text) != "" {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -137,4 +137,7 @@ type Returns interface {
 	// CancelReturn cancels a proposal; cancelling a cancelled one again
 	// is no error. A confirmed proposal gives ErrConflict.
 	CancelReturn(ctx context.Context, shopperID, proposalID string) (ReturnProposal, error)
+	// HasReturnRequest reports whether the shopper confirmed a return of
+	// (part of) the order.
+	HasReturnRequest(ctx context.Context, shopperID, orderID string) (bool, error)
 }

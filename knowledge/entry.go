@@ -56,10 +56,26 @@ func NormalizeLocale(s string) (string, bool) {
 	return s, false
 }
 
+// TierTagPrefix starts the tag of a member-tier policy ("tier:gold"); the
+// bot never gives such an entry as an answer by itself (docs/profiles.md).
+const TierTagPrefix = "tier:"
+
+// NormalizeTag trims a tag; a tier tag (TierTagPrefix in any case:
+// "Tier:Gold", "TIER: gold") is also lower-cased, so the bot finds it by
+// the shopper's tier whatever case the editor typed. Other tags keep
+// their case.
+func NormalizeTag(t string) string {
+	t = strings.TrimSpace(t)
+	if len(t) >= len(TierTagPrefix) && strings.EqualFold(t[:len(TierTagPrefix)], TierTagPrefix) {
+		t = TierTagPrefix + strings.ToLower(strings.TrimSpace(t[len(TierTagPrefix):]))
+	}
+	return t
+}
+
 // Normalize returns a copy of e with whitespace trimmed, the locale
 // normalised (when it is a known spelling), and alternates and tags cleaned:
-// empty ones dropped, duplicates (and alternates copying the question)
-// removed, order kept.
+// empty ones dropped, tier tags lower-cased (NormalizeTag), duplicates (and
+// alternates copying the question) removed, order kept.
 func (e Entry) Normalize() Entry {
 	out := Entry{
 		Disabled: e.Disabled,
@@ -75,7 +91,7 @@ func (e Entry) Normalize() Entry {
 	}
 	tagSeen := map[string]bool{}
 	for _, t := range e.Tags {
-		t = strings.TrimSpace(t)
+		t = NormalizeTag(t)
 		if t == "" || tagSeen[t] {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -417,5 +418,13 @@ func TestReadLabelledQueries(t *testing.T) {
 		if got := fe.Problems[i].String(); got != want {
 			t.Errorf("problem %d = %q, want %q", i, got, want)
 		}
+	}
+}
+
+func TestNormalizeTierTags(t *testing.T) {
+	e := Entry{ID: "x", Question: "q", Answer: "a", Tags: []string{"Tier:Gold", "tier:gold", " TIER: Silver ", "Promo", "tiers"}}.Normalize()
+	want := []string{"tier:gold", "tier:silver", "Promo", "tiers"}
+	if !slices.Equal(e.Tags, want) {
+		t.Errorf("tags %q, want %q: tier tags lower-cased (and deduplicated), others as written", e.Tags, want)
 	}
 }

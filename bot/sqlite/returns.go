@@ -156,6 +156,18 @@ func (s *Store) ReturnRequests(ctx context.Context, shopperID string) ([]ReturnR
 	return out, nil
 }
 
+// HasReturnRequest reports whether the shopper confirmed a return of the
+// order (storage-only requests left out); one indexed query.
+func (s *Store) HasReturnRequest(ctx context.Context, shopperID, orderID string) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM return_requests WHERE order_id = ? AND shopper_id = ? AND storage_only = 0`,
+		orderID, shopperID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: return request of order: %w", err)
+	}
+	return n > 0, nil
+}
+
 // querier is what proposalOf reads through: the reader pool or a write
 // transaction.
 type querier interface {
