@@ -93,6 +93,7 @@ type fakeConn struct {
 	ws   *websocket.Conn
 	in   chan map[string]any
 	done chan struct{} // closed when the socket is gone
+	lang string        // the lang the widget asked for, as the real server honours it
 }
 
 func (f *fakeChat) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -106,7 +107,7 @@ func (f *fakeChat) serveWS(w http.ResponseWriter, r *http.Request) {
 	f.conns++
 	n := f.conns
 	f.mu.Unlock()
-	c := &fakeConn{f: f, ws: ws, in: make(chan map[string]any, 64), done: make(chan struct{})}
+	c := &fakeConn{f: f, ws: ws, in: make(chan map[string]any, 64), done: make(chan struct{}), lang: r.URL.Query().Get("lang")}
 	go func() { // the only reader; ends when the socket closes
 		defer close(c.done)
 		for {
@@ -253,7 +254,12 @@ func TestBrowserStream(t *testing.T) {
 		}
 	}
 	hello := func(c *fakeConn, lastSeq int) {
-		c.send(map[string]any{"type": "hello", "conversation": "c_stream", "last_seq": lastSeq, "shopper": nil, "lang": "en"})
+		// Like the real server: the language the widget asked for, else en.
+		lang := c.lang
+		if lang != "zh" {
+			lang = "en"
+		}
+		c.send(map[string]any{"type": "hello", "conversation": "c_stream", "last_seq": lastSeq, "shopper": nil, "lang": lang})
 	}
 	shopperMsg := func(c *fakeConn, seq int) {
 		m := c.expect("message")

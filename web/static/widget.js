@@ -2439,7 +2439,14 @@
     S.ws = null;
     S.connected = false;
     dropStreams();
-    if (ws) { try { ws.close(1000, 'client'); } catch (e) { /* ignore */ } }
+    if (!ws) return;
+    if (ws.readyState === 0) {
+      // Closing a socket still connecting makes the browser report an
+      // error; let it open, then close it (its handlers are stale by gen).
+      ws.onopen = function () { try { ws.close(1000, 'client'); } catch (e) { /* ignore */ } };
+      return;
+    }
+    try { ws.close(1000, 'client'); } catch (e) { /* ignore */ }
   }
 
   window.addEventListener('online', function () {
