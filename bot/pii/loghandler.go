@@ -3,7 +3,6 @@ package pii
 import (
 	"context"
 	"log/slog"
-	"strings"
 )
 
 // LogHandler is a slog.Handler that masks personal data in every record
@@ -84,18 +83,5 @@ func maskAttr(a slog.Attr) slog.Attr {
 // placeholder of its kind, unnumbered: [PHONE], [EMAIL], [ADDRESS],
 // [IDCARD], [CARD]. Unlike a Masker it remembers nothing, so it suits logs.
 func Redact(s string) string {
-	found := Find(s)
-	if len(found) == 0 {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	prev := 0
-	for _, f := range found {
-		b.WriteString(s[prev:f.Start])
-		b.WriteString("[" + f.Kind + "]")
-		prev = f.End
-	}
-	b.WriteString(s[prev:])
-	return b.String()
+	return replace(s, Find(s), func(f Finding) string { return "[" + f.Kind + "]" })
 }

@@ -60,7 +60,12 @@ func (m *Masker) Known(kind, value string) {
 // placeholder. Placeholders already in s are left alone, so masking masked
 // text changes nothing.
 func (m *Masker) Mask(s string) string {
-	found := detect(s, m.known)
+	return replace(s, detect(s, m.known), func(f Finding) string { return m.placeholder(f.Kind, f.Value) })
+}
+
+// replace returns s with each finding (in order, without overlaps)
+// replaced by what with returns for it.
+func replace(s string, found []Finding, with func(Finding) string) string {
 	if len(found) == 0 {
 		return s
 	}
@@ -69,7 +74,7 @@ func (m *Masker) Mask(s string) string {
 	prev := 0
 	for _, f := range found {
 		b.WriteString(s[prev:f.Start])
-		b.WriteString(m.placeholder(f.Kind, f.Value))
+		b.WriteString(with(f))
 		prev = f.End
 	}
 	b.WriteString(s[prev:])

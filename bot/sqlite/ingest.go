@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -22,14 +21,6 @@ var _ ingest.Store = (*Store)(nil)
 // choice. A shopper whose data was erased (docs/privacy.md) gives
 // bot.ErrConflict: the shop's copy does not come back.
 func (s *Store) IngestShopper(ctx context.Context, sh bot.Shopper) error {
-	interests, err := json.Marshal(nonNil(sh.Interests))
-	if err != nil {
-		return fmt.Errorf("sqlite: ingest shopper %s: %w", sh.ID, err)
-	}
-	preferred, err := json.Marshal(nonNil(sh.PreferredCategories))
-	if err != nil {
-		return fmt.Errorf("sqlite: ingest shopper %s: %w", sh.ID, err)
-	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var erased string
 		err := tx.QueryRowContext(ctx, `SELECT erased_at FROM shoppers WHERE id = ?`, sh.ID).Scan(&erased)
@@ -41,24 +32,8 @@ func (s *Store) IngestShopper(ctx context.Context, sh bot.Shopper) error {
 			// not bring it back.
 			return fmt.Errorf("sqlite: ingest shopper %s: erased: %w", sh.ID, bot.ErrConflict)
 		}
-		now := s.stamp()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO shoppers (id, name, lang, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET name = excluded.name, lang = excluded.lang, updated_at = excluded.updated_at`,
-			sh.ID, sh.Name, sh.Lang, now, now); err != nil {
-			return fmt.Errorf("sqlite: ingest shopper %s: %w", sh.ID, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO profiles
-			(shopper_id, tier, points, age_band, gender, occupation, interests, preferred_categories, phone, email, address, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (shopper_id) DO UPDATE SET tier = excluded.tier, points = excluded.points, age_band = excluded.age_band,
-			gender = excluded.gender, occupation = excluded.occupation, interests = excluded.interests,
-			preferred_categories = excluded.preferred_categories, phone = excluded.phone, email = excluded.email,
-			address = excluded.address, updated_at = excluded.updated_at`,
-			sh.ID, sh.Tier, sh.Points, sh.AgeBand, sh.Gender, sh.Occupation, string(interests), string(preferred),
-			sh.Phone, sh.Email, sh.Address, now); err != nil {
-			return fmt.Errorf("sqlite: ingest profile %s: %w", sh.ID, err)
-		}
-		return nil
+		// putShopper never writes the consent either.
+		return s.putShopper(ctx, tx, sh)
 	})
 }
 

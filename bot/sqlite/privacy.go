@@ -145,7 +145,7 @@ func (s *Store) ExportShopper(ctx context.Context, shopperID, ip string) (bot.Da
 		switch {
 		case err == nil:
 			if sh.Features == nil {
-				sh.Features, err = s.exportFeatures(ctx, shopperID)
+				sh.Features, err = s.features(ctx, shopperID)
 				if err != nil {
 					return ex, err
 				}
@@ -176,34 +176,6 @@ func (s *Store) ExportShopper(ctx context.Context, shopperID, ip string) (bot.Da
 		return ex, err
 	}
 	return ex, nil
-}
-
-// exportFeatures reads the shopper's computed features, nil when none.
-func (s *Store) exportFeatures(ctx context.Context, shopperID string) (*bot.Features, error) {
-	var f bot.Features
-	var first, last, cats, computed string
-	err := s.read.QueryRowContext(ctx, `SELECT orders, first_order_at, last_order_at, frequency_365d, monetary_cents,
-		aov_cents, fav_categories, preferred_payment, preferred_carrier, segment, computed_at
-		FROM shopper_features WHERE shopper_id = ?`, shopperID).Scan(&f.Orders, &first, &last, &f.Frequency365d,
-		&f.MonetaryCents, &f.AOVCents, &cats, &f.PreferredPayment, &f.PreferredCarrier, &f.Segment, &computed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: export features: %w", err)
-	}
-	for _, t := range []struct {
-		dst *time.Time
-		v   string
-	}{{&f.FirstOrderAt, first}, {&f.LastOrderAt, last}, {&f.ComputedAt, computed}} {
-		if *t.dst, err = parseTime(t.v); err != nil {
-			return nil, err
-		}
-	}
-	if err := json.Unmarshal([]byte(cats), &f.FavCategories); err != nil {
-		return nil, fmt.Errorf("sqlite: export features: %w", err)
-	}
-	return &f, nil
 }
 
 // shopperConversations is the condition for a shopper's conversations.
