@@ -143,6 +143,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if len(active) == 0 && *hold > 0 {
 		run = *hold
 	}
+	rep.Duration = run.Seconds()
 	start := time.Now()
 	end := start.Add(run)
 	var wg sync.WaitGroup
