@@ -274,12 +274,6 @@ func letters(n int) string {
 	}
 }
 
-// percentile returns the p-th percentile of sorted (nearest rank).
-func percentile(sorted []time.Duration, p int) time.Duration {
-	i := (len(sorted)*p+99)/100 - 1
-	return sorted[max(i, 0)]
-}
-
 // cpuTime returns the user and system CPU time the process used so far.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage

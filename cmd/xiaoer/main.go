@@ -10,6 +10,7 @@
 //	xiaoer token [--data DIR] --service --name NAME | --revoke NAME | --list
 //	xiaoer import [--data DIR] FILE.jsonl
 //	xiaoer user add|list|passwd|disable|enable [--data DIR] ...
+//	xiaoer bench [--url ws://HOST/ws/chat] [--shoppers N] [--rate R | --think D] [--idle M] ...
 //	xiaoer version
 package main
 
@@ -64,6 +65,8 @@ commands:
                manage the shop backend's service tokens (--service)
   import       load shoppers, orders, shipments and products from a JSONL file
   user         manage staff accounts: add, list, passwd, disable, enable
+  bench        load a running server like many shoppers and report replies/s,
+               latency percentiles, errors and the server's memory
   version      print the version
 
 Run "xiaoer <command> -h" for the flags of a command. Every flag has an
@@ -98,6 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runImport(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "user":
 		return runUser(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "xiaoer", version)
 		return nil

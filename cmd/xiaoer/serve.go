@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	neturl "net/url"
 	"os"
 	"strings"
@@ -55,6 +56,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090; empty: off (env XIAOER_METRICS_ADDR)")
 	webhookURL := fs.String("webhook-url", envOr(getenv, "XIAOER_WEBHOOK_URL", ""),
 		"POST signed events (return.confirmed, conversation.handed_off) to this URL of the shop's; the secret comes from XIAOER_WEBHOOK_SECRET or XIAOER_WEBHOOK_SECRET_FILE; empty: off (env XIAOER_WEBHOOK_URL)")
+	perMinute := fs.Int("messages-per-minute", 0, "messages one chat socket may send in any minute; 0: 100 (raise it for load tests)")
+	pprofOn := fs.Bool("pprof", false, "also serve Go's profiles (net/http/pprof) at http://METRICS-ADDR/debug/pprof/; needs --metrics-addr")
 	retain := fs.String("retention", envOr(getenv, "XIAOER_RETENTION", "180d"),
 		"delete conversations idle for longer than this, e.g. 180d or 720h; 0 keeps them forever (env XIAOER_RETENTION)")
 	if err := fs.Parse(args); err != nil {
@@ -70,6 +73,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	hours, err := handoff.ParseHours(*hoursSpec, *hoursTZ)
 	if err != nil {
 		return usageError{err.Error()}
+	}
+	if *pprofOn && *metricsAddr == "" {
+		return usageError{"--pprof needs --metrics-addr"}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
@@ -183,6 +189,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Demo:           *demo,
 		DemoShoppers:   demoShopperIDs,
 		Prechat:        *prechat,
+		// A load test raises it; zero is the default.
+		MessagesPerMinute: *perMinute,
 	}, web.Deps{
 		Chat:     d.store,
 		Shoppers: d.store,
@@ -266,6 +274,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if mln != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		if *pprofOn {
+			// Only on the metrics address, which operators keep private.
+			mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+			mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+			mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		}
 		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		log.Info("metrics serving", "addr", "http://"+mln.Addr().String()+"/metrics")
 		g.Go(func() error {
