@@ -63,7 +63,9 @@ func serveAt(t *testing.T, dir, addr string) (stop func()) {
 	logs := &syncBuffer{}
 	getenv := func(k string) string { return map[string]string{"XIAOER_BCRYPT_COST": "4"}[k] }
 	// Owned by the test: exits when stop cancels ctx.
-	go func() { done <- run(ctx, []string{"serve", "--demo", "--addr", addr, "--data", dir}, getenv, logs, logs) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--demo", "--addr", addr, "--data", dir}, getenv, logs, logs)
+	}()
 	stopped := false
 	stop = func() {
 		if stopped {
