@@ -90,7 +90,7 @@ func TestCrash(t *testing.T) {
 		t.Fatalf("the first start was not healthy\n%s", srv.logTail())
 	}
 
-	rec := &recorder{acks: map[string]ackRecord{}, replies: map[string]int{}}
+	rec := &crashLog{acks: map[string]ackRecord{}, replies: map[string]int{}}
 	ctx, stopClients := context.WithCancel(context.Background())
 	defer stopClients()
 	var wg sync.WaitGroup
@@ -257,8 +257,8 @@ func (s *crashServer) logTail() string {
 	return "server log (tail):\n" + string(b)
 }
 
-// recorder is what the shoppers saw, shared by their goroutines.
-type recorder struct {
+// crashLog is what the shoppers saw, shared by their goroutines.
+type crashLog struct {
 	mu       sync.Mutex
 	acks     map[string]ackRecord // client_id → the acknowledged message
 	replies  map[string]int       // client_id → replies delivered
@@ -275,7 +275,7 @@ type ackRecord struct {
 	seq  int64
 }
 
-func (r *recorder) errorf(format string, args ...any) {
+func (r *crashLog) errorf(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.errs) < 50 {
@@ -283,7 +283,7 @@ func (r *recorder) errorf(format string, args ...any) {
 	}
 }
 
-func (r *recorder) report(t *testing.T) {
+func (r *crashLog) report(t *testing.T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, e := range r.errs {
@@ -291,32 +291,32 @@ func (r *recorder) report(t *testing.T) {
 	}
 }
 
-func (r *recorder) counts() (acked, sent int) {
+func (r *crashLog) counts() (acked, sent int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.acks), r.sent
 }
 
-func (r *recorder) setDraining() {
+func (r *crashLog) setDraining() {
 	r.mu.Lock()
 	r.draining = true
 	r.mu.Unlock()
 }
 
-func (r *recorder) isDraining() bool {
+func (r *crashLog) isDraining() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.draining
 }
 
-func (r *recorder) expectShutdown() {
+func (r *crashLog) expectShutdown() {
 	r.mu.Lock()
 	r.shutdown = true
 	r.closes = map[int]int{}
 	r.mu.Unlock()
 }
 
-func (r *recorder) closeCodes() map[int]int {
+func (r *crashLog) closeCodes() map[int]int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := map[int]int{}
@@ -326,7 +326,7 @@ func (r *recorder) closeCodes() map[int]int {
 	return out
 }
 
-func (r *recorder) open(shoppers []*crashShopper) int {
+func (r *crashLog) open(shoppers []*crashShopper) int {
 	n := 0
 	for _, sh := range shoppers {
 		sh.mu.Lock()
@@ -337,7 +337,7 @@ func (r *recorder) open(shoppers []*crashShopper) int {
 }
 
 // ack records an ack; a client_id acknowledged twice must get the same seq.
-func (r *recorder) ack(conv, cid string, seq int64) {
+func (r *crashLog) ack(conv, cid string, seq int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if prev, ok := r.acks[cid]; ok && (prev.seq != seq || prev.conv != conv) {
@@ -349,7 +349,7 @@ func (r *recorder) ack(conv, cid string, seq int64) {
 	r.acks[cid] = ackRecord{conv: conv, seq: seq}
 }
 
-func (r *recorder) reply(cid string) {
+func (r *crashLog) reply(cid string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.replies[cid]++
@@ -358,7 +358,7 @@ func (r *recorder) reply(cid string) {
 	}
 }
 
-func (r *recorder) closed(err error) {
+func (r *crashLog) closed(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.shutdown {
@@ -377,7 +377,7 @@ func (r *recorder) closed(err error) {
 // conversation and after) resends them with the same client_id.
 type crashShopper struct {
 	n       int
-	rec     *recorder
+	rec     *crashLog
 	ws      string
 	visitor string
 	rng     *rand.Rand
@@ -568,7 +568,7 @@ func (sh *crashShopper) onMessage(f chatclient.Frame) {
 // from 1 in every conversation, every acknowledged message stored once
 // with its seq, and no message answered twice; final also wants every
 // shopper message answered (exactly once).
-func checkData(t *testing.T, data string, rec *recorder, final bool) {
+func checkData(t *testing.T, data string, rec *crashLog, final bool) {
 	t.Helper()
 	db, err := sql.Open("sqlite3", "file:"+filepath.Join(data, dbFile)+"?_busy_timeout=5000")
 	if err != nil {
