@@ -50,7 +50,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 
 // permissionsPolicy turns off the powerful browser features no page of
 // ours uses, so injected content could not ask for them either.
-const permissionsPolicy = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=()"
+const permissionsPolicy = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 // securityHeaders sets the headers every response carries: the CSP, no
 // MIME sniffing, no referrer to other sites, no framing (X-Frame-Options
