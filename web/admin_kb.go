@@ -411,8 +411,11 @@ func handleKBImport(kb *knowledge.Base, who func(*http.Request) string, log *slo
 			}
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, knowledge.MaxFileSize))
+		if tooLarge(w, err) {
+			return
+		}
 		if err != nil {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the file is larger than %d bytes", knowledge.MaxFileSize))
+			writeError(w, http.StatusBadRequest, "invalid", "could not read the body")
 			return
 		}
 		entries, err := knowledge.ReadEntriesWith(bytes.NewReader(body), format, knowledge.ReadOptions{Locale: q.Get("locale")})

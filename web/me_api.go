@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -103,8 +105,12 @@ func handleMeSetConsent(data ShopperData, log *slog.Logger) http.Handler {
 			Personalize *bool  `json:"personalize"`
 			Source      string `json:"source"`
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Personalize == nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxMeBody)
+		err := json.NewDecoder(r.Body).Decode(&in)
+		if tooLarge(w, err) {
+			return
+		}
+		if err != nil || in.Personalize == nil {
 			writeError(w, http.StatusBadRequest, "invalid", `send {"personalize": true} or {"personalize": false}`)
 			return
 		}
@@ -157,8 +163,12 @@ func (s *Server) handleMeErase(data ShopperData, log *slog.Logger) http.Handler 
 		var in struct {
 			Confirm bool `json:"confirm"`
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || !in.Confirm {
+		r.Body = http.MaxBytesReader(w, r.Body, maxMeBody)
+		err := json.NewDecoder(r.Body).Decode(&in)
+		if tooLarge(w, err) {
+			return
+		}
+		if err != nil || !in.Confirm {
 			writeError(w, http.StatusBadRequest, "confirmation_required", `deleting your data needs the body {"confirm": true}`)
 			return
 		}
@@ -179,4 +189,18 @@ func (s *Server) handleMeErase(data ShopperData, log *slog.Logger) http.Handler 
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"erased": true, "request": e.Request, "storage_only": e.StorageOnly})
 	})
+}
+
+// maxMeBody bounds the JSON body of the shopper's own API.
+const maxMeBody = 4 << 10
+
+// tooLarge answers 413 "too_large" and returns true when err says the
+// body went over its http.MaxBytesReader limit.
+func tooLarge(w http.ResponseWriter, err error) bool {
+	var mbe *http.MaxBytesError
+	if !errors.As(err, &mbe) {
+		return false
+	}
+	writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request body is larger than %d bytes", mbe.Limit))
+	return true
 }

@@ -229,3 +229,28 @@ func TestMeAPICORS(t *testing.T) {
 		t.Errorf("GET from a foreign origin: %d, want 403", resp.StatusCode)
 	}
 }
+
+func TestMeAPIBodyLimit(t *testing.T) {
+	e := newMeEnv(t)
+	ctx := context.Background()
+	tok := e.token(t, "alice")
+	conv, err := e.store.OpenConversation(ctx, "s:alice", "alice", "", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pad := strings.Repeat("x", 5<<10)
+	for _, tt := range []struct{ method, path, body string }{
+		{"PUT", "/api/v1/me/consent", `{"personalize":true,"source":"` + pad + `"}`},
+		{"DELETE", "/api/v1/me/data", `{"confirm":true,"why":"` + pad + `"}`},
+	} {
+		if resp, b := e.do(t, tt.method, tt.path, tok, tt.body); resp.StatusCode != http.StatusRequestEntityTooLarge || errorCode(b) != "too_large" {
+			t.Errorf("%s %s with a 5 KiB body: %d %s, want 413 too_large", tt.method, tt.path, resp.StatusCode, b)
+		}
+	}
+	if sh, err := e.store.Shopper(ctx, "alice"); err == nil && sh.Personalize {
+		t.Error("an oversized consent body turned personalisation on")
+	}
+	if _, err := e.store.Conversation(ctx, conv.ID); err != nil {
+		t.Errorf("an oversized erase body erased the conversation: %v", err)
+	}
+}

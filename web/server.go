@@ -64,6 +64,23 @@ type Config struct {
 	// MaxIngestRecords is the most records one ingestion request may
 	// carry; zero means 1000. More get 413.
 	MaxIngestRecords int
+	// ShopperMessagesPerMinute is the budget of messages one shopper (or
+	// visitor id) may send across all their sockets, a token bucket holding
+	// one minute's worth; zero means 100. IPMessagesPerMinute is the same
+	// for one client IP; zero means 1000. The excess gets "rate_limited"
+	// error frames and is neither stored nor answered.
+	ShopperMessagesPerMinute int
+	IPMessagesPerMinute      int
+	// MaxSocketsPerShopper caps the chat sockets one shopper (or visitor
+	// id) may hold open at once; zero means 5. MaxSocketsPerIP caps the
+	// chat and console sockets of one client IP; zero means 50. A socket
+	// over either cap is refused with 429 "too_many_sockets".
+	MaxSocketsPerShopper int
+	MaxSocketsPerIP      int
+	// TrustForwardedFor takes the client IP of the per-IP limits from the
+	// last X-Forwarded-For address. Set it only behind a proxy that
+	// appends that header to every request; otherwise clients pick their IP.
+	TrustForwardedFor bool
 }
 
 func (c *Config) setDefaults() {
@@ -96,6 +113,18 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxIngestRecords <= 0 {
 		c.MaxIngestRecords = 1000
+	}
+	if c.ShopperMessagesPerMinute <= 0 {
+		c.ShopperMessagesPerMinute = 100
+	}
+	if c.IPMessagesPerMinute <= 0 {
+		c.IPMessagesPerMinute = 1000
+	}
+	if c.MaxSocketsPerShopper <= 0 {
+		c.MaxSocketsPerShopper = 5
+	}
+	if c.MaxSocketsPerIP <= 0 {
+		c.MaxSocketsPerIP = 50
 	}
 }
 
@@ -148,6 +177,9 @@ type Deps struct {
 	ServiceTokens ServiceTokens
 	// Ready reports whether the store and the index answer, for /healthz.
 	Ready func(ctx context.Context) error
+	// ShopperLimiter and IPLimiter hold the message budgets shared by a
+	// shopper's and an IP's sockets; nil means in memory, for one process.
+	ShopperLimiter, IPLimiter MessageLimiter
 }
 
 // Server serves Xiaoer's HTTP surface. It tracks its websockets so that
@@ -165,12 +197,23 @@ type Server struct {
 
 	// agentSessions are the agent sockets of each staff session (EndSession).
 	agentSessions sessionSockets
+
+	// The limits shared by a shopper's or an IP's sockets (limits.go).
+	socketCount                 socketCounter
+	shopperMessages, ipMessages MessageLimiter
 }
 
 // NewServer returns the server; mount it with http.Server{Handler: s}.
 func NewServer(cfg Config, deps Deps, log *slog.Logger) *Server {
 	cfg.setDefaults()
-	s := &Server{cfg: cfg, deps: deps, log: log, sockets: map[*conn]struct{}{}}
+	s := &Server{cfg: cfg, deps: deps, log: log, sockets: map[*conn]struct{}{},
+		shopperMessages: deps.ShopperLimiter, ipMessages: deps.IPLimiter}
+	if s.shopperMessages == nil {
+		s.shopperMessages = NewMessageLimiter(cfg.ShopperMessagesPerMinute, cfg.ShopperMessagesPerMinute)
+	}
+	if s.ipMessages == nil {
+		s.ipMessages = NewMessageLimiter(cfg.IPMessagesPerMinute, cfg.IPMessagesPerMinute)
+	}
 	s.handler = s.routes()
 	return s
 }

@@ -53,6 +53,11 @@ func (s *Server) handleAgent() http.Handler {
 			writeError(w, http.StatusUnauthorized, "unauthenticated", "sign in first")
 			return
 		}
+		release, ok := s.acquireSockets(w, s.remoteIP(r), "")
+		if !ok {
+			return
+		}
+		defer release()
 		ws, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return // Upgrade has answered.

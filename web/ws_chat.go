@@ -47,6 +47,13 @@ var (
 	phonePattern = regexp.MustCompile(`^[0-9+ -]{5,20}$`)
 )
 
+// rateLimitedText is the "rate_limited" error's message in the
+// conversation's language (true: English).
+var rateLimitedText = map[bool]string{
+	false: "消息发送太频繁，请稍等片刻再发。",
+	true:  "too many messages; please wait a moment",
+}
+
 // errBadToken marks a shopper token that does not verify.
 var errBadToken = errors.New("invalid shopper token")
 
@@ -96,6 +103,12 @@ func (s *Server) handleChat() http.Handler {
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "the chat service is not available right now")
 			return
 		}
+		ip := s.remoteIP(r)
+		release, ok := s.acquireSockets(w, ip, id.owner())
+		if !ok {
+			return
+		}
+		defer release()
 		lang := pickLang(q.Get("lang"), id.shopper, r.Header.Get("Accept-Language"))
 		conv, err := s.deps.Chat.OpenConversation(r.Context(), id.owner(), shopperID(id), q.Get("conversation"), lang)
 		if err != nil {
@@ -117,7 +130,7 @@ func (s *Server) handleChat() http.Handler {
 			return
 		}
 		defer s.untrack(c)
-		sock := &chatSocket{srv: s, c: c, id: id, conv: conv, lang: lang,
+		sock := &chatSocket{srv: s, c: c, id: id, conv: conv, lang: lang, ip: ip,
 			limiter: newWindowLimiter(s.cfg.MessagesPerMinute, time.Minute)}
 		sock.run(r.Context(), q.Get("after"))
 	})
@@ -209,7 +222,8 @@ type chatSocket struct {
 	id      chatIdentity
 	conv    bot.Conversation
 	lang    string
-	limiter *windowLimiter
+	ip      string         // the client IP the per-IP limits count
+	limiter *windowLimiter // this socket's own message window
 	// lastTyping is when this socket last forwarded the shopper's typing.
 	// Only the reader touches it.
 	lastTyping time.Time
@@ -486,10 +500,11 @@ func (k *chatSocket) onReturn(f inFrame) {
 }
 
 // submit hands a frame's work to the bot's workers, counted against the
-// socket's rate limit: the reader never waits on the database itself.
+// socket's rate limit and the budgets its shopper and IP share with their
+// other sockets: the reader never waits on the database itself.
 func (k *chatSocket) submit(t bot.Turn) {
-	if !k.limiter.allow(time.Now()) {
-		k.fail(t.ClientID, "rate_limited", "too many messages; please wait a moment")
+	if !k.srv.allowMessage(k.id.owner(), k.ip, k.limiter, time.Now()) {
+		k.fail(t.ClientID, "rate_limited", rateLimitedText[k.lang == "en"])
 		return
 	}
 	if err := k.srv.deps.Bot.Submit(t); err != nil {

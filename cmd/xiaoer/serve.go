@@ -41,6 +41,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	logFormat := fs.String("log-format", envOr(getenv, "XIAOER_LOG_FORMAT", "text"), "log format: text or json (env XIAOER_LOG_FORMAT)")
 	logLevel := fs.String("log-level", envOr(getenv, "XIAOER_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XIAOER_LOG_LEVEL)")
 	behindTLS := fs.Bool("behind-tls", envBool(getenv, "XIAOER_BEHIND_TLS"), "a TLS proxy serves this server as https: staff cookies get the Secure flag and staff pages expect https origins (env XIAOER_BEHIND_TLS)")
+	limits := addLimitFlags(fs, getenv)
 	embedOpts := addEmbedFlags(fs, getenv)
 	llmOpts := addLLMFlags(fs, getenv)
 	routing := fs.String("handoff-routing", envOr(getenv, "XIAOER_HANDOFF_ROUTING", handoff.RoutingAuto),
@@ -79,6 +80,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	}
+	webCfg := web.Config{
+		AllowedOrigins: splitList(*origins),
+		Demo:           *demo,
+		DemoShoppers:   demoShopperIDs,
+		Prechat:        *prechat,
+		// A load test raises it; zero is the default.
+		MessagesPerMinute: *perMinute,
+	}
+	if err := limits.apply(&webCfg); err != nil {
+		return err
 	}
 	log, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
@@ -184,14 +196,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		// The desk was built before the bot, which needs it.
 		desk.SetAssistant(b, b)
 	}
-	srv := web.NewServer(web.Config{
-		AllowedOrigins: splitList(*origins),
-		Demo:           *demo,
-		DemoShoppers:   demoShopperIDs,
-		Prechat:        *prechat,
-		// A load test raises it; zero is the default.
-		MessagesPerMinute: *perMinute,
-	}, web.Deps{
+	srv := web.NewServer(webCfg, web.Deps{
 		Chat:     d.store,
 		Shoppers: d.store,
 		Bot:      b,
@@ -231,7 +236,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	httpSrv := &http.Server{
 		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
