@@ -139,20 +139,51 @@ func (h *Hours) Open(t time.Time) bool {
 }
 
 // NextOpen returns when the hours next open after t (t itself when open
-// now), or the zero time when they never do.
+// now), or the zero time when they do not within about a week. Times are
+// wall-clock times in h.Loc: on a day a daylight-saving change skips, a
+// range opens when the clock reaches it (or not at all when the gap
+// swallows it whole).
 func (h *Hours) NextOpen(t time.Time) time.Time {
 	if h == nil || h.Open(t) {
 		return t
 	}
 	lt := t.In(h.Loc)
-	midnight := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, h.Loc)
 	for i := 0; i < 8; i++ {
-		day := midnight.AddDate(0, 0, i)
-		for _, sp := range h.days[day.Weekday()] {
-			start := day.Add(time.Duration(sp.from) * time.Minute)
-			if start.After(t) {
-				return start
+		// time.Date, not midnight plus a duration: a day is not always 24 hours.
+		day := time.Date(lt.Year(), lt.Month(), lt.Day()+i, 12, 0, 0, 0, h.Loc)
+		var first time.Time
+		for _, sp := range h.days[day.Weekday()] { // in the order written, not of time
+			start := time.Date(day.Year(), day.Month(), day.Day(), sp.from/60, sp.from%60, 0, 0, h.Loc)
+			if wall := start.Hour()*60 + start.Minute(); wall != sp.from || start.Day() != day.Day() {
+				// A wall time in a gap, which time.Date moves to either
+				// side of it (even to the day before, for a gap at
+				// midnight): the clock reaches it when the gap ends.
+				begin, end := start.ZoneBounds()
+				if start.Day() != day.Day() && start.Before(day) || start.Day() == day.Day() && wall < sp.from {
+					start = end
+				} else {
+					start = begin
+				}
 			}
+			if !start.After(t) {
+				// When the clock falls back just after, the wall time comes again.
+				_, off := start.Zone()
+				if _, end := start.ZoneBounds(); !end.IsZero() {
+					_, offAfter := end.Zone()
+					if again := start.Add(time.Duration(off-offAfter) * time.Second); end.After(start) && !end.After(again) {
+						start = again
+					}
+				}
+			}
+			if !start.After(t) || !h.Open(start) {
+				continue
+			}
+			if first.IsZero() || start.Before(first) {
+				first = start
+			}
+		}
+		if !first.IsZero() {
+			return first
 		}
 	}
 	return time.Time{}

@@ -72,17 +72,22 @@ func NormalizeTag(t string) string {
 	return t
 }
 
-// Normalize returns a copy of e with whitespace trimmed, the locale
-// normalised (when it is a known spelling), and alternates and tags cleaned:
-// empty ones dropped, tier tags lower-cased (NormalizeTag), duplicates (and
-// alternates copying the question) removed, order kept.
+// lineEnds turns "\r\n" and a lone "\r" into "\n".
+var lineEnds = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
+// Normalize returns a copy of e with whitespace trimmed, line ends made
+// "\n" in the question, answer, category and alternates (so that CSV, which
+// reads a quoted "\r\n" as "\n", and Markdown hold every entry the same),
+// the locale normalised (when it is a known spelling), and alternates and
+// tags cleaned: empty ones dropped, tier tags lower-cased (NormalizeTag),
+// duplicates (and alternates copying the question) removed, order kept.
 func (e Entry) Normalize() Entry {
 	out := Entry{
 		Disabled: e.Disabled,
 		ID:       strings.TrimSpace(e.ID),
-		Question: strings.TrimSpace(e.Question),
-		Answer:   strings.TrimSpace(e.Answer),
-		Category: strings.TrimSpace(e.Category),
+		Question: strings.TrimSpace(lineEnds.Replace(e.Question)),
+		Answer:   strings.TrimSpace(lineEnds.Replace(e.Answer)),
+		Category: strings.TrimSpace(lineEnds.Replace(e.Category)),
 	}
 	if l, ok := NormalizeLocale(e.Locale); ok {
 		out.Locale = l
@@ -100,7 +105,7 @@ func (e Entry) Normalize() Entry {
 	}
 	seen := map[string]bool{out.Question: true}
 	for _, a := range e.Alternates {
-		a = strings.TrimSpace(a)
+		a = strings.TrimSpace(lineEnds.Replace(a))
 		if a == "" || seen[a] {
 			continue
 		}

@@ -118,9 +118,24 @@ func (s *Service) PutAll(ctx context.Context, kind string, records []json.RawMes
 }
 
 // Put validates one record of kind and writes it. It returns the record's
-// id (as far as it could be read) and an *InvalidError for a record the
-// shop must fix; any other error is the store's.
+// id (as far as it could be read, and empty unless it is a well-formed id)
+// and an *InvalidError for a record the shop must fix; any other error is
+// the store's.
 func (s *Service) Put(ctx context.Context, kind string, raw []byte) (id string, err error) {
+	id, err = s.put(ctx, kind, raw)
+	if !wellFormedID(id) {
+		// The id is echoed in reports (`xiaoer import` prints it on the
+		// line of a bad record): one with a line break or a megabyte of
+		// text would forge or flood them.
+		id = ""
+	}
+	return id, err
+}
+
+// wellFormedID reports whether id is one a valid record could have.
+func wellFormedID(id string) bool { return len(id) <= maxID && idPattern.MatchString(id) }
+
+func (s *Service) put(ctx context.Context, kind string, raw []byte) (id string, err error) {
 	switch kind {
 	case KindShopper:
 		var r ShopperRecord
@@ -239,14 +254,15 @@ func decodeError(err error) error {
 	return &InvalidError{Msg: msg}
 }
 
-// peekID reads the id field of a record that failed to decode, for the report.
+// peekID reads the id field of a record that failed to decode, for the
+// report (Put drops it unless it is well formed).
 func peekID(raw []byte, field string) string {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(raw, &m) != nil {
 		return ""
 	}
 	var id string
-	if json.Unmarshal(m[field], &id) != nil || len(id) > maxID {
+	if json.Unmarshal(m[field], &id) != nil {
 		return ""
 	}
 	return id

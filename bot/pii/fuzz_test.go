@@ -114,6 +114,9 @@ func FuzzMask(f *testing.F) {
 		if l := leak(masked); l != "" {
 			t.Errorf("Mask(%q) = %q leaks %s", s, masked, l)
 		}
+		if found := Find(masked); len(found) > 0 {
+			t.Errorf("Mask(%q) = %q, in which Find still finds %+v", s, masked, found)
+		}
 		if again := m.Mask(masked); again != masked {
 			t.Errorf("Mask(%q) = %q, masked again %q", s, masked, again)
 		}

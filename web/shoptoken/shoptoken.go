@@ -16,10 +16,14 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MinSecretLen is the shortest secret accepted, in bytes.
 const MinSecretLen = 16
+
+// MaxTokenLen is the longest token Verify accepts, and Sign makes, in bytes.
+const MaxTokenLen = 2048
 
 // MaxTTL is the longest lifetime a token may have: Sign refuses longer ones
 // and Verify refuses tokens whose exp is further than this after their iat.
@@ -60,10 +64,14 @@ func NewSigner(secret []byte, now func() time.Time) (*Signer, error) {
 // String keeps the secret out of logs and %v.
 func (s *Signer) String() string { return "shoptoken.Signer{secret: redacted}" }
 
-// Sign returns a token for shopper valid for ttl.
+// Sign returns a token for shopper valid for ttl. The shopper id must be
+// valid UTF-8: JSON would carry another id.
 func (s *Signer) Sign(shopper string, ttl time.Duration) (string, error) {
 	if shopper == "" {
 		return "", errors.New("shoptoken: empty shopper id")
+	}
+	if !utf8.ValidString(shopper) {
+		return "", errors.New("shoptoken: shopper id is not valid UTF-8")
 	}
 	if ttl <= 0 || ttl > MaxTTL {
 		return "", fmt.Errorf("shoptoken: ttl must be positive and at most %v", MaxTTL)
@@ -74,18 +82,25 @@ func (s *Signer) Sign(shopper string, ttl time.Duration) (string, error) {
 		return "", fmt.Errorf("shoptoken: %w", err)
 	}
 	p := base64.RawURLEncoding.EncodeToString(payload)
-	return p + "." + base64.RawURLEncoding.EncodeToString(s.mac(p)), nil
+	tok := p + "." + base64.RawURLEncoding.EncodeToString(s.mac(p))
+	if len(tok) > MaxTokenLen {
+		return "", fmt.Errorf("shoptoken: shopper id is too long: the token would be over %d bytes", MaxTokenLen)
+	}
+	return tok, nil
 }
 
 // Verify checks a token's signature and expiry and returns its claims.
 func (s *Signer) Verify(token string) (Claims, error) {
 	var c Claims
 	p, sig, ok := strings.Cut(token, ".")
-	if !ok || p == "" || sig == "" || len(token) > 2048 {
+	if !ok || p == "" || sig == "" || len(token) > MaxTokenLen {
 		return c, ErrMalformed
 	}
 	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil {
+	if err != nil || base64.RawURLEncoding.EncodeToString(got) != sig {
+		// The decoder ignores line breaks and the last character's unused
+		// bits; a token has one spelling, so it cannot be altered and
+		// still verify.
 		return c, ErrMalformed
 	}
 	if !hmac.Equal(got, s.mac(p)) {
