@@ -46,7 +46,7 @@ func FuzzHandleFrame(f *testing.F) {
 		c.goLive()
 		k := &chatSocket{srv: srv, c: c, conv: bot.Conversation{ID: "c_1"}, lang: "zh", limiter: newWindowLimiter(1000, time.Minute)}
 		k.handleFrame(data)
-		errorsSent := len(c.send)
+		errorsSent := c.queued()
 		want := 1
 		var in inFrame
 		if trimmed := bytes.TrimSpace(data); utf8.Valid(data) && len(trimmed) > 0 && trimmed[0] == '{' &&
@@ -58,7 +58,7 @@ func FuzzHandleFrame(f *testing.F) {
 		}
 		if errorsSent == 1 {
 			var e errorFrame
-			if err := json.Unmarshal((<-c.send).data, &e); err != nil || e.Type != "error" || e.Code == "" || e.Message == "" {
+			if err := json.Unmarshal(c.pop().data, &e); err != nil || e.Type != "error" || e.Code == "" || e.Message == "" {
 				t.Fatalf("frame %q: bad error frame %+v (%v)", data, e, err)
 			}
 		}

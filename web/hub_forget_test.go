@@ -26,7 +26,7 @@ func TestHubForgetDropsWatchers(t *testing.T) {
 
 	h.Forget([]string{"c_1"})
 	h.Publish("c_1", bot.Event{Type: bot.EventMessage, Message: &bot.Message{ID: "m_1", Seq: 1, Role: bot.RoleBot, Text: "late reply"}})
-	if n := len(agent.send); n != 0 {
+	if n := agent.queued(); n != 0 {
 		t.Errorf("the agent got %d frames of the deleted conversation", n)
 	}
 	if n := h.agentWatchers("c_1"); n != 0 {
@@ -39,7 +39,7 @@ func TestHubForgetDropsWatchers(t *testing.T) {
 		t.Errorf("the shopper's socket: closed %v with %d, want closed with %d", closed, code, closeErased)
 	}
 	h.Publish("c_2", bot.Event{Type: bot.EventMessage, Message: &bot.Message{ID: "m_2", Seq: 1, Role: bot.RoleBot, Text: "hi"}})
-	if n := len(other.send); n != 1 {
+	if n := other.queued(); n != 1 {
 		t.Errorf("the agent on another conversation got %d frames, want 1", n)
 	}
 }

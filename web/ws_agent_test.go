@@ -302,8 +302,8 @@ func TestHubAudiences(t *testing.T) {
 	h.watch("c_1", agent)
 	recv := func(c *conn) []string {
 		var out []string
-		for len(c.send) > 0 {
-			out = append(out, string((<-c.send).data))
+		for c.queued() > 0 {
+			out = append(out, string(c.pop().data))
 		}
 		return out
 	}

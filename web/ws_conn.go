@@ -18,16 +18,22 @@ const (
 // conn is one websocket. It has exactly one reader (the handler goroutine,
 // see chatSocket.readLoop) and one writer (writePump); everything else
 // reaches the socket through deliver, which never blocks.
+//
+// The send queue is a slice under mu rather than a channel: a channel of
+// SendQueue frames is allocated whole for every socket (10 KB at the
+// default 256), while an idle socket's slice holds nothing.
 type conn struct {
-	ws   *websocket.Conn
-	cfg  *Config
-	log  *slog.Logger
-	send chan outFrame
+	ws  *websocket.Conn
+	cfg *Config
+	log *slog.Logger
 
 	mu        sync.Mutex
-	buffering bool       // while replaying history, live frames wait in pending
-	pending   []outFrame // live frames that arrived during the replay
-	lastSeq   int64      // highest message seq queued to this socket
+	queue     []outFrame    // frames for the writer, at most cfg.SendQueue
+	wake      chan struct{} // signalled when queue gains frames (capacity 1)
+	room      chan struct{} // signalled when the writer took frames (capacity 1)
+	buffering bool          // while replaying history, live frames wait in pending
+	pending   []outFrame    // live frames that arrived during the replay
+	lastSeq   int64         // highest message seq queued to this socket
 	closed    bool
 
 	quit      chan struct{} // closed by close(): the writer sends a close frame and stops
@@ -41,7 +47,8 @@ func newConn(ws *websocket.Conn, cfg *Config, log *slog.Logger) *conn {
 		ws:        ws,
 		cfg:       cfg,
 		log:       log,
-		send:      make(chan outFrame, cfg.SendQueue),
+		wake:      make(chan struct{}, 1),
+		room:      make(chan struct{}, 1),
 		buffering: true,
 		quit:      make(chan struct{}),
 		done:      make(chan struct{}),
@@ -70,17 +77,31 @@ func (c *conn) enqueueLocked(f outFrame) {
 	if f.seq > 0 && f.seq <= c.lastSeq {
 		return
 	}
-	if f.ephemeral && len(c.send) >= cap(c.send)/2 {
+	if f.ephemeral && len(c.queue) >= c.cfg.SendQueue/2 {
 		return
 	}
-	select {
-	case c.send <- f:
-		if f.seq > 0 {
-			c.lastSeq = f.seq
-		}
-	default:
-		c.log.Warn("slow consumer disconnected", "queued", len(c.send))
+	if len(c.queue) >= c.cfg.SendQueue {
+		c.log.Warn("slow consumer disconnected", "queued", len(c.queue))
 		c.closeLocked(CloseSlowConsumer, "slow consumer: reconnect and resume")
+		return
+	}
+	c.pushLocked(f)
+}
+
+// pushLocked appends f to the queue and wakes the writer.
+func (c *conn) pushLocked(f outFrame) {
+	c.queue = append(c.queue, f)
+	if f.seq > c.lastSeq {
+		c.lastSeq = f.seq
+	}
+	signal(c.wake)
+}
+
+// signal sets a capacity-1 channel without blocking.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
 	}
 }
 
@@ -88,17 +109,43 @@ func (c *conn) enqueueLocked(f outFrame) {
 // goroutine before the socket goes live, so waiting blocks no one else.
 // It returns false when the socket closed meanwhile.
 func (c *conn) replay(f outFrame) bool {
-	select {
-	case c.send <- f:
+	for {
 		c.mu.Lock()
-		if f.seq > c.lastSeq {
-			c.lastSeq = f.seq
+		if c.closed {
+			c.mu.Unlock()
+			return false
+		}
+		if len(c.queue) < c.cfg.SendQueue {
+			c.pushLocked(f)
+			c.mu.Unlock()
+			return true
 		}
 		c.mu.Unlock()
-		return true
-	case <-c.quit:
-		return false
+		select {
+		case <-c.room:
+		case <-c.quit:
+			return false
+		}
 	}
+}
+
+// take hands the writer every queued frame and makes room.
+func (c *conn) take() []outFrame {
+	c.mu.Lock()
+	frames := c.queue
+	c.queue = nil
+	c.mu.Unlock()
+	if len(frames) > 0 {
+		signal(c.room)
+	}
+	return frames
+}
+
+// queued reports how many frames wait for the writer.
+func (c *conn) queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queue)
 }
 
 // goLive flushes the frames that arrived during the replay (skipping those
@@ -145,11 +192,13 @@ func (c *conn) writePump() {
 	}()
 	for {
 		select {
-		case f := <-c.send:
-			c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
-			if err := c.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
-				c.close(websocket.CloseAbnormalClosure, "")
-				return
+		case <-c.wake:
+			for _, f := range c.take() {
+				c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
+				if err := c.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
+					c.close(websocket.CloseAbnormalClosure, "")
+					return
+				}
 			}
 		case <-ticker.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteWait)); err != nil {

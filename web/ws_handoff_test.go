@@ -165,8 +165,8 @@ func TestShopperTypingReachesAgentsOnlyAndIsNotRateLimited(t *testing.T) {
 	// The agent got the shopper's typing once a second: once, unless the
 	// machine took over a second to read the 50 frames.
 	forwarded := 0
-	for len(agent.send) > 0 {
-		if f := <-agent.send; strings.Contains(string(f.data), `"role":"shopper"`) {
+	for agent.queued() > 0 {
+		if f := agent.pop(); strings.Contains(string(f.data), `"role":"shopper"`) {
 			forwarded++
 		}
 	}

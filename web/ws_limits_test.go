@@ -28,13 +28,13 @@ func TestSlowConsumerPolicy(t *testing.T) {
 		c.deliver(outFrame{data: []byte(`{"type":"message"}`), seq: int64(i + 1)})
 	}
 	c.deliver(typing)
-	if n := len(c.send); n != 4 {
+	if n := c.queued(); n != 4 {
 		t.Fatalf("a typing frame was queued into a half-full queue: %d frames, want 4", n)
 	}
 	for i := 4; i < 8; i++ {
 		c.deliver(outFrame{data: []byte(`{"type":"message"}`), seq: int64(i + 1)})
 	}
-	if n := len(c.send); n != 8 || c.closed {
+	if n := c.queued(); n != 8 || c.closed {
 		t.Fatalf("messages were dropped before the queue was full: %d frames, closed %v", n, c.closed)
 	}
 	done := make(chan struct{})
@@ -147,4 +147,14 @@ func TestChatOriginAllowList(t *testing.T) {
 			t.Errorf("Origin %q: allowed %v, want %v", tt.origin, got, tt.want)
 		}
 	}
+}
+
+// pop takes the oldest queued frame, as the writer would; tests call it
+// only when queued() > 0.
+func (c *conn) pop() outFrame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.queue[0]
+	c.queue = c.queue[1:]
+	return f
 }
