@@ -149,6 +149,15 @@ func TestCrash(t *testing.T) {
 	// Graceful shutdown under traffic: each shopper sends one more message,
 	// then SIGTERM. Sockets close with 1001, the process exits in time, and
 	// every turn that stored its message also stored its reply.
+	// A shopper with nothing open passes the drain while it is still
+	// reconnecting after the last kill: wait until every one is connected,
+	// so that SIGTERM finds each of them on a socket.
+	for !allConnected(shoppers) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not every shopper reconnected after the last restart\n%s", srv.logTail())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	rec.expectShutdown()
 	for _, sh := range shoppers {
 		sh.last <- struct{}{}
@@ -391,6 +400,23 @@ type crashShopper struct {
 	conv     string
 	seen     int64 // the highest seq delivered
 	next     int
+	// connected is true while a session runs: after a SIGKILL the socket
+	// ends at once (the kernel closes it), so true after the drain means
+	// connected to the live server.
+	connected bool
+}
+
+// allConnected reports whether every shopper has a session running.
+func allConnected(shoppers []*crashShopper) bool {
+	for _, sh := range shoppers {
+		sh.mu.Lock()
+		ok := sh.connected
+		sh.mu.Unlock()
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 type crashMsg struct {
@@ -424,6 +450,12 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 // session runs one connection until it closes.
 func (sh *crashShopper) session(ctx context.Context, c *chatclient.Client) {
 	sh.mu.Lock()
+	sh.connected = true
+	defer func() {
+		sh.mu.Lock()
+		sh.connected = false
+		sh.mu.Unlock()
+	}()
 	if sh.conv == "" {
 		sh.conv = c.Hello.Conversation
 	} else if c.Hello.Conversation != sh.conv {
