@@ -229,6 +229,8 @@ func check(entries []Entry, pos []position) []Problem {
 			add("id is empty")
 		case len(e.ID) > MaxIDLen:
 			add("id is longer than %d bytes", MaxIDLen)
+		case !utf8.ValidString(e.ID):
+			add("id is not valid UTF-8")
 		case strings.IndexFunc(e.ID, unicode.IsControl) >= 0:
 			add("id contains a control character")
 		default:
