@@ -2,11 +2,17 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/gorilla/websocket"
 )
 
 // TestBrowserWidgetResendsAfterRestart: the server restarts while the
@@ -94,4 +100,129 @@ func serveAt(t *testing.T, dir, addr string) (stop func()) {
 			t.Fatalf("no healthy server at %s within 30 s\n%s", addr, logs)
 		}
 	}
+}
+
+// TestBrowserWidgetResendsUnansweredAfterReconnect: the server stored and
+// acknowledged the shopper's message, then died before answering it (a
+// crash between the ack and the reply). After reconnecting, the widget
+// sends the message again with the same client_id, so the server, which
+// stores each client_id once, can answer it; a message already answered is
+// not sent again. The server here is scripted (the real widget, a scripted
+// protocol-v1 peer), because a real one cannot be made to die at exactly
+// that moment from inside a test.
+func TestBrowserWidgetResendsUnansweredAfterReconnect(t *testing.T) {
+	widget, err := os.ReadFile(filepath.Join("..", "..", "web", "static", "widget.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type frame struct {
+		Type     string `json:"type"`
+		ClientID string `json:"client_id"`
+		Text     string `json:"text"`
+	}
+	sent := make(chan frame, 16)       // shopper messages, in the order the server got them
+	connects := make(chan struct{}, 8) // one per socket opened
+	var mu sync.Mutex
+	socket := 0
+	up := websocket.Upgrader{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `<!doctype html><html><head><meta charset="utf-8"></head><body><script src="/widget.js" data-lang="en"></script></body></html>`)
+	})
+	mux.HandleFunc("/widget.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		w.Write(widget)
+	})
+	mux.HandleFunc("/ws/chat", func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		mu.Lock()
+		socket++
+		n := socket
+		mu.Unlock()
+		connects <- struct{}{}
+		seq := map[int]int{1: 0, 2: 2}[n]
+		ws.WriteJSON(map[string]any{"type": "hello", "conversation": "c_1", "last_seq": seq, "lang": "en"})
+		for {
+			var f frame
+			if err := ws.ReadJSON(&f); err != nil {
+				return
+			}
+			if f.Type != "message" {
+				continue
+			}
+			sent <- f
+			switch {
+			case n == 1 && f.Text == "answered question":
+				seq++
+				ws.WriteJSON(map[string]any{"type": "ack", "client_id": f.ClientID, "seq": seq})
+				seq++
+				ws.WriteJSON(map[string]any{"type": "message", "id": "m_a", "seq": seq, "role": "bot", "text": "the first answer", "reply_to": f.ClientID})
+			case n == 1:
+				// Stored and acknowledged, then the server dies before it answers.
+				seq++
+				ws.WriteJSON(map[string]any{"type": "ack", "client_id": f.ClientID, "seq": seq})
+				time.Sleep(200 * time.Millisecond)
+				ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseServiceRestart, ""), time.Now().Add(time.Second))
+				return
+			default:
+				// Back up: the resend is acknowledged again and answered now.
+				ws.WriteJSON(map[string]any{"type": "ack", "client_id": f.ClientID, "seq": 3})
+				ws.WriteJSON(map[string]any{"type": "message", "id": "m_b", "seq": 4, "role": "bot", "text": "the late answer", "reply_to": f.ClientID})
+			}
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	browser := startBrowser(t)
+	tb := newTab(t, browser)
+	tb.do("open the page",
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("xiaoer-launcher")),
+		chromedp.Click(chromedp.ID("xiaoer-launcher")),
+		chromedp.WaitVisible(chromedp.ID("xiaoer-panel")),
+	)
+	next := func(what string) frame {
+		t.Helper()
+		select {
+		case f := <-sent:
+			return f
+		case <-time.After(20 * time.Second):
+			t.Fatalf("the server got no %s", what)
+			return frame{}
+		}
+	}
+	tb.ask("answered question")
+	answered := next("first message")
+	tb.waitUntil("the first answer", botReplyTo("answered question"))
+	tb.ask("unanswered question")
+	first := next("second message")
+	tb.waitUntil("the message shows as sent", `document.querySelectorAll('.xiaoer-msg-shopper.xiaoer-sent').length===2`)
+	<-connects
+	select {
+	case <-connects:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the widget did not reconnect")
+	}
+	again := next("resend after reconnecting")
+	if again.ClientID != first.ClientID || again.Text != first.Text {
+		t.Errorf("after reconnecting the widget sent %+v, want the unanswered message again with its client_id %+v", again, first)
+	}
+	if again.ClientID == answered.ClientID {
+		t.Errorf("the widget sent the already answered message again")
+	}
+	tb.waitUntil("the late answer", botReplyTo("unanswered question"))
+	select {
+	case f := <-sent:
+		t.Errorf("the widget sent %+v once more after the answer", f)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if got := eval[int](tb, `document.querySelectorAll('.xiaoer-msg-shopper').length`); got != 2 {
+		t.Errorf("the shopper sees %d own messages, want 2 (the resend is silent)", got)
+	}
+	tb.checkConsole()
 }

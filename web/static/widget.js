@@ -24,6 +24,7 @@
   var COUNTER_AT = 1800;
   var TYPING_TIMEOUT = 30000;
   var ACK_TIMEOUT = 20000;
+  var AWAIT_REPLY_MS = 5 * 60 * 1000; // how long an unanswered stored message is sent again on reconnect
   var NS = 'xiaoer.';
 
   /* ------------------------------------------------------------------ */
@@ -416,6 +417,11 @@
     byId: {},
     bySeq: {},
     pending: {},   // client_id -> {cid, text, el, state, timer}
+    // Stored (acknowledged) messages the bot has not answered yet:
+    // client_id -> {text, at}. If the server went down between the ack and
+    // the reply, they are sent again after reconnecting; the server stores
+    // each client_id once and answers it only if no reply is stored.
+    awaiting: {},
     order: [],     // client_ids in send order
     ctrlQueue: [], // control frames waiting for a connection
     handoff: null,      // null (with the bot), 'requested', or the last handoff status
@@ -868,6 +874,7 @@
     S.byId = {};
     S.bySeq = {};
     S.pending = {};
+    S.awaiting = {};
     S.order = [];
     S.streams = {};
     S.returns = {};
@@ -1573,6 +1580,7 @@
   function confirmPending(p, id, seq, createdAt) {
     clearTimeout(p.timer);
     delete S.pending[p.cid];
+    if (!p.leave) S.awaiting[p.cid] = { text: p.text, at: Date.now() };
     S.order = S.order.filter(function (c) { return c !== p.cid; });
     var w = p.el;
     if (seq && S.bySeq[seq] && S.bySeq[seq] !== w) { w.remove(); return; }
@@ -1680,9 +1688,23 @@
       var p = S.pending[cid];
       if (p && p.state !== 'failed') transmit(p);
     });
+    resendAwaiting();
     var q = S.ctrlQueue;
     S.ctrlQueue = [];
     q.forEach(function (fr) { if (!wsSend(fr)) S.ctrlQueue.push(fr); });
+  }
+
+  // resendAwaiting sends again the stored messages still without a reply
+  // from the last few minutes, silently: the server acknowledges them again
+  // and answers only those it has no reply for (it may have stopped between
+  // storing a message and answering it).
+  function resendAwaiting() {
+    var now = Date.now();
+    Object.keys(S.awaiting).forEach(function (cid) {
+      var a = S.awaiting[cid];
+      if (now - a.at > AWAIT_REPLY_MS || S.handoff === 'queued' || S.handoff === 'assigned') { delete S.awaiting[cid]; return; }
+      wsSend({ type: 'message', client_id: cid, text: a.text });
+    });
   }
 
   function onAck(f) {
@@ -1709,6 +1731,7 @@
       return;
     }
 
+    if (m.reply_to != null) delete S.awaiting[String(m.reply_to)];
     hideTyping();
     // The server states a handoff's outcome in a system message, then sends
     // the handoff frame: remember it so the frame does not say it twice.
@@ -1827,6 +1850,7 @@
     else if (st === 'closed') key = 'hClosed';
     else if (st === 'offline') key = 'hOffline';
     if (!key) return;
+    if (st === 'queued' || st === 'assigned' || st === 'ticket') S.awaiting = {}; // people answer now
     var entered = st !== S.handoff;
     var told = S.handoffTold;
     S.handoffTold = false;
@@ -2039,6 +2063,7 @@
   function onError(f) {
     hideTyping();
     if (S.leave && S.leave.cid && f.client_id === S.leave.cid) { leaveRefused(f); return; }
+    if (f.client_id != null) delete S.awaiting[String(f.client_id)];
     var p = f.client_id != null && S.pending[f.client_id];
     if (p) { clearTimeout(p.timer); setPendingState(p, 'failed'); }
     var code = String(f.code || '');
