@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -224,5 +225,63 @@ func TestBrowserWidgetResendsUnansweredAfterReconnect(t *testing.T) {
 	if got := eval[int](tb, `document.querySelectorAll('.xiaoer-msg-shopper').length`); got != 2 {
 		t.Errorf("the shopper sees %d own messages, want 2 (the resend is silent)", got)
 	}
+	tb.checkConsole()
+}
+
+// TestBrowserWidgetTellsKnownErrorsInItsLanguage: under load the server
+// refuses a message with "busy" (its text is English); a shopper reading
+// the widget in Chinese is told in Chinese, and the message is offered for
+// a retry.
+func TestBrowserWidgetTellsKnownErrorsInItsLanguage(t *testing.T) {
+	widget, err := os.ReadFile(filepath.Join("..", "..", "web", "static", "widget.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := websocket.Upgrader{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `<!doctype html><html><head><meta charset="utf-8"></head><body><script src="/widget.js" data-lang="zh-CN"></script></body></html>`)
+	})
+	mux.HandleFunc("/widget.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		w.Write(widget)
+	})
+	mux.HandleFunc("/ws/chat", func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		ws.WriteJSON(map[string]any{"type": "hello", "conversation": "c_1", "last_seq": 0, "lang": "zh"})
+		for {
+			var f struct {
+				Type     string `json:"type"`
+				ClientID string `json:"client_id"`
+			}
+			if err := ws.ReadJSON(&f); err != nil {
+				return
+			}
+			if f.Type == "message" {
+				ws.WriteJSON(map[string]any{"type": "error", "client_id": f.ClientID, "code": "busy",
+					"message": "the assistant is busy; please send that again in a moment"})
+			}
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	tb := newTab(t, startBrowser(t))
+	tb.do("open the page",
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("xiaoer-launcher")),
+		chromedp.Click(chromedp.ID("xiaoer-launcher")),
+		chromedp.WaitVisible(chromedp.ID("xiaoer-panel")),
+	)
+	tb.ask("运费怎么算")
+	tb.waitUntil("the busy notice", `(function(){var e=document.querySelector('.xiaoer-error');return !!e&&e.textContent.indexOf('小二正忙')>=0})()`)
+	if got := eval[string](tb, `document.querySelector('.xiaoer-error').textContent`); strings.Contains(got, "busy") {
+		t.Errorf("the notice is %q: the server's English text, not the widget's Chinese", got)
+	}
+	tb.waitUntil("a retry is offered", `!!document.querySelector('.xiaoer-msg-shopper.xiaoer-failed .xiaoer-retry')`)
 	tb.checkConsole()
 }

@@ -178,6 +178,8 @@
       hClosed: '人工服务已结束，感谢您的耐心。',
       hOffline: '当前暂无人工客服在线，请直接留言，我们会尽快回复您。',
       errGeneric: '出错了，请稍后再试。',
+      errBusy: '小二正忙，请稍后点“重试”再发一次。',
+      errTooLong: '消息太长了，请分几条发送。',
       counter: '{n}/{max}',
       rateTitle: '请为本次人工服务评分',
       rateComment: '还有什么想告诉我们的？（选填）',
@@ -287,6 +289,8 @@
       hClosed: 'The chat with our agent has ended. Thank you for your patience.',
       hOffline: 'No agent is online right now. Leave a message and we\u2019ll get back to you soon.',
       errGeneric: 'Something went wrong. Please try again.',
+      errBusy: 'The assistant is busy. Please tap “Retry” in a moment.',
+      errTooLong: 'That message is too long. Please send it in parts.',
       counter: '{n}/{max}',
       rateTitle: 'How did our agent do?',
       rateComment: 'Anything else you\u2019d like to tell us? (optional)',
@@ -2068,8 +2072,12 @@
     if (p) { clearTimeout(p.timer); setPendingState(p, 'failed'); }
     var code = String(f.code || '');
     if (code === 'invalid_return' || code === 'not_found' || code === 'login_required') stopReturnWaits();
+    // Errors the widget knows are told in the widget's own language; the
+    // server's text is for the others.
+    var known = { busy: 'errBusy', too_long: 'errTooLong' }[code];
     var msg = f.message ? String(f.message) : null;
-    if (msg) addNotice(null, null, 'xiaoer-error', msg);
+    if (known) addNotice(known, null, 'xiaoer-error');
+    else if (msg) addNotice(null, null, 'xiaoer-error', msg);
     else addNotice('errGeneric', null, 'xiaoer-error');
   }
 
