@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -147,11 +148,31 @@ func (s *Server) acquireSockets(w http.ResponseWriter, ip, owner string) (releas
 	}, true
 }
 
-// remoteIP is the client's address for the per-IP limits: the peer's,
-// or, with Config.TrustForwardedFor, the last address in the last
-// X-Forwarded-For header, which is the one our own proxy appended (the
-// ones before it are whatever the client sent).
+// clientIPKey is the request-context key of the client's address that
+// withClientIP resolved.
+type clientIPKey struct{}
+
+// withClientIP resolves, with Config.TrustForwardedFor, the client's
+// address from X-Forwarded-For once per request, so the per-IP limits and
+// the audit log (who exported, erased or revealed what, from where) record
+// the shopper or staff member, not the proxy.
+func (s *Server) withClientIP(next http.Handler) http.Handler {
+	if !s.cfg.TrustForwardedFor {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, s.remoteIP(r))))
+	})
+}
+
+// remoteIP is the client's address: the peer's, or, with
+// Config.TrustForwardedFor, the last address in the last X-Forwarded-For
+// header, which is the one our own proxy appended (the ones before it are
+// whatever the client sent).
 func (s *Server) remoteIP(r *http.Request) string {
+	if ip, ok := r.Context().Value(clientIPKey{}).(string); ok {
+		return ip
+	}
 	if s.cfg.TrustForwardedFor {
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 			last := xff[len(xff)-1]
@@ -163,7 +184,7 @@ func (s *Server) remoteIP(r *http.Request) string {
 			}
 		}
 	}
-	return clientIP(r)
+	return peerIP(r)
 }
 
 // allowMessage counts one message against the shared budgets of the

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -28,6 +29,11 @@ type meEnv struct {
 
 func newMeEnv(t *testing.T) *meEnv {
 	t.Helper()
+	return newMeEnvConfig(t, Config{AllowedOrigins: []string{"https://shop.example"}})
+}
+
+func newMeEnvConfig(t *testing.T, cfg Config) *meEnv {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"), sqlite.Options{})
 	if err != nil {
@@ -41,7 +47,7 @@ func newMeEnv(t *testing.T) *meEnv {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	hub := NewHub()
 	desk := handoff.NewDesk(handoff.Config{Routing: handoff.RoutingClaim}, handoff.Deps{Store: store, Publish: hub, Notify: hub}, log)
-	srv := NewServer(Config{AllowedOrigins: []string{"https://shop.example"}}, Deps{Chat: store, Shoppers: store, Bot: &turnRecorder{},
+	srv := NewServer(cfg, Deps{Chat: store, Shoppers: store, Bot: &turnRecorder{},
 		KB: noSearch{}, Hub: hub, Tokens: signer, Desk: desk, Privacy: store, Ready: store.Ping}, log)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
@@ -252,5 +258,36 @@ func TestMeAPIBodyLimit(t *testing.T) {
 	}
 	if _, err := e.store.Conversation(ctx, conv.ID); err != nil {
 		t.Errorf("an oversized erase body erased the conversation: %v", err)
+	}
+}
+
+// TestAuditRecordsTheForwardedAddress: behind the shop's proxy
+// (TrustForwardedFor) the audit log records where the shopper's export
+// came from, the address the proxy appended, not the proxy's; without it,
+// a forged header changes nothing.
+func TestAuditRecordsTheForwardedAddress(t *testing.T) {
+	for _, trust := range []bool{false, true} {
+		t.Run(fmt.Sprint("trust=", trust), func(t *testing.T) {
+			e := newMeEnvConfig(t, Config{AllowedOrigins: []string{"https://shop.example"}, TrustForwardedFor: trust})
+			req, _ := http.NewRequest("GET", e.hs.URL+"/api/v1/me/data", nil)
+			req.Header.Set("Authorization", "Bearer "+e.token(t, "alice"))
+			req.Header.Set("X-Forwarded-For", "192.0.2.1, 198.51.100.9")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("export: %d", resp.StatusCode)
+			}
+			log, err := e.store.AuditLog(context.Background(), 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[bool]string{false: "127.0.0.1", true: "198.51.100.9"}[trust]
+			if len(log) != 1 || log[0].IP != want {
+				t.Fatalf("audit log %+v, want one entry from %s", log, want)
+			}
+		})
 	}
 }

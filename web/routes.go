@@ -118,7 +118,7 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("GET /console/", http.NotFoundHandler())
 	}
 	mux.Handle("GET /", handleStatic())
-	return securityHeaders(mux)
+	return securityHeaders(s.withClientIP(mux))
 }
 
 // staffName is the signed-in staff member's username, recorded in the
