@@ -88,18 +88,10 @@ func pathInt64(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	return id, true
 }
 
-// clientIP is the address the request came from, for the audit log and
-// the per-IP limits: the one withClientIP resolved (from X-Forwarded-For,
-// when the server trusts its proxy), else the peer's.
+// clientIP is the address the request came from, for the audit log: the
+// peer's, or with Config.TrustForwardedFor the one the proxy forwarded
+// (withClientIP puts it in RemoteAddr).
 func clientIP(r *http.Request) string {
-	if ip, ok := r.Context().Value(clientIPKey{}).(string); ok {
-		return ip
-	}
-	return peerIP(r)
-}
-
-// peerIP is the address of the TCP peer: behind a proxy, the proxy.
-func peerIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

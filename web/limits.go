@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -148,20 +147,23 @@ func (s *Server) acquireSockets(w http.ResponseWriter, ip, owner string) (releas
 	}, true
 }
 
-// clientIPKey is the request-context key of the client's address that
-// withClientIP resolved.
-type clientIPKey struct{}
-
-// withClientIP resolves, with Config.TrustForwardedFor, the client's
-// address from X-Forwarded-For once per request, so the per-IP limits and
-// the audit log (who exported, erased or revealed what, from where) record
-// the shopper or staff member, not the proxy.
+// withClientIP, with Config.TrustForwardedFor, puts the client's address
+// from X-Forwarded-For into r.RemoteAddr once per request (as chi's RealIP
+// does), so the per-IP limits, sign-in throttling and the audit log (who
+// signed in, exported, erased or revealed what, from where) all record the
+// shopper or staff member, not the proxy.
 func (s *Server) withClientIP(next http.Handler) http.Handler {
 	if !s.cfg.TrustForwardedFor {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, s.remoteIP(r))))
+		_, port, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			port = "0"
+		}
+		r2 := *r
+		r2.RemoteAddr = net.JoinHostPort(s.remoteIP(r), port)
+		next.ServeHTTP(w, &r2)
 	})
 }
 
@@ -170,9 +172,6 @@ func (s *Server) withClientIP(next http.Handler) http.Handler {
 // header, which is the one our own proxy appended (the ones before it are
 // whatever the client sent).
 func (s *Server) remoteIP(r *http.Request) string {
-	if ip, ok := r.Context().Value(clientIPKey{}).(string); ok {
-		return ip
-	}
 	if s.cfg.TrustForwardedFor {
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 			last := xff[len(xff)-1]
@@ -184,7 +183,7 @@ func (s *Server) remoteIP(r *http.Request) string {
 			}
 		}
 	}
-	return peerIP(r)
+	return clientIP(r)
 }
 
 // allowMessage counts one message against the shared budgets of the

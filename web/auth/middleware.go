@@ -158,8 +158,9 @@ func (s *Service) clearCookie(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// clientIP is the address the request came from. Forwarded headers are not
-// trusted: behind a proxy this is the proxy's address.
+// clientIP is the address the request came from: the peer's, or, when the
+// web server trusts its proxy (--trust-forwarded-for), the forwarded one it
+// put in RemoteAddr.
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
