@@ -86,7 +86,7 @@ func (s *Server) handleAgent() http.Handler {
 }
 
 // agentSocket is the server side of one console socket. The handler
-// goroutine reads; writePump writes; monitor revalidates the session and
+// goroutine reads; the conn's writer writes; monitor revalidates the session and
 // re-checks watched cases. The watched set (assigned plus the one watched
 // on request) is guarded by mu, which may be held while calling into the
 // hub, never the reverse.
@@ -112,8 +112,8 @@ func (a *agentSocket) run(ctx context.Context) {
 	s, c, hub := a.srv, a.c, a.srv.deps.Hub
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// The writer is owned by this socket and exits when c.quit closes or a write fails.
-	go c.writePump()
+	// From now on a writer runs while frames are queued, and pings go out.
+	c.start()
 	s.agentSessions.add(a.sessionID, c)
 	s.deps.Desk.Connect(a.me.ID)
 	var monitor sync.WaitGroup

@@ -235,8 +235,8 @@ type chatSocket struct {
 func (k *chatSocket) run(ctx context.Context, afterParam string) {
 	hub := k.srv.deps.Hub
 	c := k.c
-	// The writer is owned by this socket and exits when c.quit closes or a write fails.
-	go c.writePump()
+	// From now on a writer runs while frames are queued, and pings go out.
+	c.start()
 	if k.id.shopper != nil {
 		// A shopper's socket lives no longer than the token that opened it:
 		// the widget reconnects with a fresh one.
