@@ -16,8 +16,8 @@ const (
 	CloseSlowConsumer = 4008
 )
 
-// conn is one websocket. It has exactly one reader (the handler
-// goroutine, see chatSocket.run) and at most one writer at a time (write);
+// conn is one websocket. It has exactly one reader (the socket's own
+// goroutine, see chatSocket.read) and at most one writer at a time (write);
 // everything else reaches the socket through deliver, which never blocks.
 //
 // An idle socket holds no writer goroutine: start arms a ping timer, and
