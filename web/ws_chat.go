@@ -26,6 +26,9 @@ import (
 // replayPage is how many stored messages one replay query reads.
 const replayPage = 200
 
+// chatReadBuffer is the size of a chat socket's read buffer.
+const chatReadBuffer = 512
+
 const (
 	// typingEvery is the least time between two shopper typing events one
 	// socket forwards to the agents; the frames in between are dropped.
@@ -74,7 +77,10 @@ func (id chatIdentity) owner() string {
 // handleChat upgrades GET /ws/chat to a shopper chat socket (protocol v1).
 func (s *Server) handleChat() http.Handler {
 	up := websocket.Upgrader{
-		// Zero ReadBufferSize reuses the HTTP server's 4 KiB read buffer.
+		// Each socket keeps its read buffer for life; 512 B holds a typical
+		// frame, and gorilla reads a longer one through it in pieces. (Zero
+		// would keep net/http's 4 KiB buffer for the socket's life.)
+		ReadBufferSize:  chatReadBuffer,
 		WriteBufferSize: 4096,
 		// Idle sockets hold no write buffer: most shoppers are idle most of the time.
 		WriteBufferPool: &sync.Pool{},

@@ -3,9 +3,11 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -197,5 +199,35 @@ func TestShutdownClosesSocketsAfterTheirHandlersReturned(t *testing.T) {
 	waitFor(t, "no goroutine left by the closed sockets", func() bool { return runtime.NumGoroutine() <= base })
 	if _, err := chatclient.Dial(ctx, wsURL(hs), chatclient.Options{}); err == nil {
 		t.Error("a socket opened after shutdown")
+	}
+}
+
+// TestLongFrameThroughSmallReadBuffer: a message of MaxTextRunes Chinese
+// characters, a frame many times the socket's read buffer, arrives whole.
+func TestLongFrameThroughSmallReadBuffer(t *testing.T) {
+	_, hs, rec, _ := newTestServer(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := chatclient.Dial(ctx, wsURL(hs), chatclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	text := strings.Repeat("长", 2000)
+	if len(text) < 10*chatReadBuffer {
+		t.Fatalf("the frame (%d bytes) should be far larger than the read buffer (%d)", len(text), chatReadBuffer)
+	}
+	for i := range 3 {
+		if err := c.Send(fmt.Sprintf("long-%d", i), text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the long messages to reach the bot", func() bool { return rec.count() == 3 })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for i, turn := range rec.turns {
+		if turn.Text != text {
+			t.Errorf("message %d arrived with %d bytes, want %d", i, len(turn.Text), len(text))
+		}
 	}
 }
