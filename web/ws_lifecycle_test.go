@@ -231,3 +231,52 @@ func TestLongFrameThroughSmallReadBuffer(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterStartsAndStopsInOrder: frames published in bursts, between
+// which the writer returns, with pings in between, all reach a reading
+// client in order: one writer at a time (gorilla panics on concurrent
+// writes, and the race detector watches the connection).
+func TestWriterStartsAndStopsInOrder(t *testing.T) {
+	const pongWait = time.Second // a ping every 900 ms
+	srv, hs, _, _ := newTestServer(t, Config{PongWait: pongWait, SendQueue: 1024})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := chatclient.Dial(ctx, wsURL(hs), chatclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	conv := c.Hello.Conversation
+	waitFor(t, "the socket to be live", func() bool { return srv.deps.Hub.watchers(conv) == 1 })
+	const total = 600
+	got := make(chan int64, total)
+	readErr := make(chan error, 1)
+	// Owned by the test; ends when the socket closes or all frames came.
+	go func() {
+		for range total {
+			f, err := c.Next(ctx)
+			if err != nil {
+				readErr <- err
+				return
+			}
+			got <- f.Seq
+		}
+	}()
+	text := strings.Repeat("x", 4<<10) // writes long enough to overlap, were there two writers
+	for seq := int64(1); seq <= total; seq++ {
+		srv.deps.Hub.Publish(conv, bot.Event{Type: bot.EventMessage, Message: &bot.Message{ID: "m", Seq: seq, Role: bot.RoleBot, Text: text}})
+		if seq%10 == 0 {
+			time.Sleep(20 * time.Millisecond) // the writer drains and returns
+		}
+	}
+	for want := int64(1); want <= total; want++ {
+		select {
+		case s := <-got:
+			if s != want {
+				t.Fatalf("frame seq %d arrived where %d was due", s, want)
+			}
+		case err := <-readErr:
+			t.Fatalf("the socket closed after %d frames: %v", want-1, err)
+		}
+	}
+}
