@@ -190,10 +190,17 @@ type Server struct {
 	log     *slog.Logger
 	handler http.Handler
 
+	// ctx is the sockets' lifecycle context (the narrow exception to
+	// keeping contexts out of structs): a socket outlives the request that
+	// opened it, so its calls are bound to ctx, which Shutdown cancels once
+	// it has closed every socket.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	mu      sync.Mutex
 	closing bool
 	sockets map[*conn]struct{}
-	wg      sync.WaitGroup // one count per live socket handler
+	wg      sync.WaitGroup // one count per tracked socket, until it has ended
 
 	// agentSessions are the agent sockets of each staff session (EndSession).
 	agentSessions sessionSockets
@@ -208,6 +215,7 @@ func NewServer(cfg Config, deps Deps, log *slog.Logger) *Server {
 	cfg.setDefaults()
 	s := &Server{cfg: cfg, deps: deps, log: log, sockets: map[*conn]struct{}{},
 		shopperMessages: deps.ShopperLimiter, ipMessages: deps.IPLimiter}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if s.shopperMessages == nil {
 		s.shopperMessages = NewMessageLimiter(cfg.ShopperMessagesPerMinute, cfg.ShopperMessagesPerMinute)
 	}
@@ -244,8 +252,25 @@ func (s *Server) untrack(c *conn) {
 	s.wg.Done()
 }
 
+// goSocket gives a tracked socket a goroutine of its own, owned by the
+// Server, so that the HTTP handler that upgraded it can return: net/http
+// then frees what it holds per connection (its conn and buffered reader
+// and writer, the request, and the handler goroutine with its stack),
+// which an idle socket would otherwise keep for its whole life. The
+// goroutine runs live until the socket closes, then end, then untracks
+// the socket; Shutdown closes the socket and waits for that.
+func (s *Server) goSocket(c *conn, live, end func()) {
+	// Owned by the Server; returns when the socket has closed and ended.
+	go func() {
+		defer s.untrack(c)
+		defer end()
+		live()
+	}()
+}
+
 // Shutdown refuses new sockets, closes every open one with 1001 (going
-// away) and waits for their goroutines to finish or ctx to end. Call it
+// away), cancels the calls they are making, and waits for their
+// goroutines to finish (each socket's caps released) or ctx to end. Call it
 // after http.Server.Shutdown. It is safe to call more than once.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
@@ -254,8 +279,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.close(1001, "server shutting down")
 	}
 	s.mu.Unlock()
+	// Calls the sockets still make (a replay, a desk query) end now.
+	s.cancel()
 	done := make(chan struct{})
-	// Owned by Shutdown; exits when every socket handler has returned.
+	// Owned by Shutdown; exits when every socket has ended.
 	go func() {
 		s.wg.Wait()
 		close(done)

@@ -57,23 +57,25 @@ func (s *Server) handleAgent() http.Handler {
 		if !ok {
 			return
 		}
-		defer release()
 		ws, err := up.Upgrade(w, r, nil)
 		if err != nil {
+			release()
 			return // Upgrade has answered.
 		}
 		me := staffOf(u, clientIP(r))
 		c := newConn(ws, &s.cfg, s.log.With("agent_id", me.ID, "session", sess.ID))
 		if err := s.track(c); err != nil {
+			release()
 			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1001, "server shutting down"), time.Now().Add(time.Second))
 			ws.Close()
 			return
 		}
-		defer s.untrack(c)
 		sock := &agentSocket{srv: s, c: c, me: me, sessionID: sess.ID, token: cookie.Value,
 			assigned: map[string]uint64{}, recheck: map[string]bool{}, kick: make(chan struct{}, 1),
 			typed: map[string]time.Time{}}
-		sock.run(r.Context())
+		// The whole console socket runs on its own goroutine (there are
+		// few of them), and the handler returns.
+		s.goSocket(c, func() { sock.run(s.ctx) }, release)
 	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Refuse foreign sites before looking at the cookie they carry.
@@ -85,9 +87,9 @@ func (s *Server) handleAgent() http.Handler {
 	})
 }
 
-// agentSocket is the server side of one console socket. The handler
-// goroutine reads; writePump writes; monitor revalidates the session and
-// re-checks watched cases. The watched set (assigned plus the one watched
+// agentSocket is the server side of one console socket. Its own
+// goroutine (Server.goSocket) reads; the conn's writer writes; monitor
+// revalidates the session and re-checks watched cases. The watched set (assigned plus the one watched
 // on request) is guarded by mu, which may be held while calling into the
 // hub, never the reverse.
 type agentSocket struct {
@@ -112,8 +114,8 @@ func (a *agentSocket) run(ctx context.Context) {
 	s, c, hub := a.srv, a.c, a.srv.deps.Hub
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// The writer is owned by this socket and exits when c.quit closes or a write fails.
-	go c.writePump()
+	// From now on a writer runs while frames are queued, and pings go out.
+	c.start()
 	s.agentSessions.add(a.sessionID, c)
 	s.deps.Desk.Connect(a.me.ID)
 	var monitor sync.WaitGroup

@@ -26,6 +26,9 @@ import (
 // replayPage is how many stored messages one replay query reads.
 const replayPage = 200
 
+// chatReadBuffer is the size of a chat socket's read buffer.
+const chatReadBuffer = 512
+
 const (
 	// typingEvery is the least time between two shopper typing events one
 	// socket forwards to the agents; the frames in between are dropped.
@@ -74,7 +77,10 @@ func (id chatIdentity) owner() string {
 // handleChat upgrades GET /ws/chat to a shopper chat socket (protocol v1).
 func (s *Server) handleChat() http.Handler {
 	up := websocket.Upgrader{
-		// Zero ReadBufferSize reuses the HTTP server's 4 KiB read buffer.
+		// Each socket keeps its read buffer for life; 512 B holds a typical
+		// frame, and gorilla reads a longer one through it in pieces. (Zero
+		// would keep net/http's 4 KiB buffer for the socket's life.)
+		ReadBufferSize:  chatReadBuffer,
 		WriteBufferSize: 4096,
 		// Idle sockets hold no write buffer: most shoppers are idle most of the time.
 		WriteBufferPool: &sync.Pool{},
@@ -108,7 +114,14 @@ func (s *Server) handleChat() http.Handler {
 		if !ok {
 			return
 		}
-		defer release()
+		// Until the socket has a goroutine of its own, the handler releases
+		// the socket caps; from then on that goroutine does.
+		handedOver := false
+		defer func() {
+			if !handedOver {
+				release()
+			}
+		}()
 		lang := pickLang(q.Get("lang"), id.shopper, r.Header.Get("Accept-Language"))
 		conv, err := s.deps.Chat.OpenConversation(r.Context(), id.owner(), shopperID(id), q.Get("conversation"), lang)
 		if err != nil {
@@ -129,10 +142,20 @@ func (s *Server) handleChat() http.Handler {
 			ws.Close()
 			return
 		}
-		defer s.untrack(c)
 		sock := &chatSocket{srv: s, c: c, id: id, conv: conv, lang: lang, ip: ip,
 			limiter: newWindowLimiter(s.cfg.MessagesPerMinute, time.Minute)}
-		sock.run(r.Context(), q.Get("after"))
+		// The greeting and the replay run here, on the handler goroutine,
+		// whose deep stack then goes; the socket's goroutine starts small.
+		if !sock.open(s.ctx, q.Get("after")) {
+			sock.end()
+			s.untrack(c)
+			return
+		}
+		handedOver = true
+		s.goSocket(c, sock.read, func() {
+			sock.end()
+			release()
+		})
 	})
 }
 
@@ -224,32 +247,28 @@ type chatSocket struct {
 	lang    string
 	ip      string         // the client IP the per-IP limits count
 	limiter *windowLimiter // this socket's own message window
+	// expiry closes a shopper's socket when its token expires; nil for a visitor.
+	expiry *time.Timer
 	// lastTyping is when this socket last forwarded the shopper's typing.
 	// Only the reader touches it.
 	lastTyping time.Time
 }
 
-// run sends hello, replays history, goes live and reads frames until the
-// socket closes. It runs on the HTTP handler goroutine, which is the
-// socket's only reader.
-func (k *chatSocket) run(ctx context.Context, afterParam string) {
+// open starts the socket's writer, sends hello, replays history and goes
+// live, on the HTTP handler goroutine. It returns false when the socket
+// closed meanwhile (or the history is unavailable); either way the caller
+// then calls end.
+func (k *chatSocket) open(ctx context.Context, afterParam string) bool {
 	hub := k.srv.deps.Hub
 	c := k.c
-	// The writer is owned by this socket and exits when c.quit closes or a write fails.
-	go c.writePump()
+	c.start()
 	if k.id.shopper != nil {
 		// A shopper's socket lives no longer than the token that opened it:
 		// the widget reconnects with a fresh one.
-		expiry := time.AfterFunc(time.Until(k.id.expires), func() {
+		k.expiry = time.AfterFunc(time.Until(k.id.expires), func() {
 			c.close(websocket.ClosePolicyViolation, "token expired")
 		})
-		defer expiry.Stop()
 	}
-	defer func() {
-		hub.remove(k.conv.ID, c)
-		c.close(websocket.CloseNormalClosure, "")
-		<-c.done
-	}()
 
 	hello := helloFrame{Type: "hello", Conversation: k.conv.ID, LastSeq: k.conv.LastSeq, Lang: k.lang, Prechat: k.srv.cfg.Prechat}
 	if k.id.shopper != nil {
@@ -263,7 +282,7 @@ func (k *chatSocket) run(ctx context.Context, afterParam string) {
 		hello.Visitor = k.id.visitor
 	}
 	if !c.replay(outFrame{data: encode(hello)}) {
-		return
+		return false
 	}
 	// Register before reading history, buffering live frames, so nothing
 	// published between the two is lost (goLive dedupes by seq).
@@ -275,13 +294,15 @@ func (k *chatSocket) run(ctx context.Context, afterParam string) {
 	for {
 		msgs, err := k.srv.deps.Chat.MessagesAfter(ctx, k.conv.ID, after, replayPage)
 		if err != nil {
-			k.c.log.Error("replay history", "err", err)
+			if ctx.Err() == nil { // else the server is shutting down and closed the socket
+				k.c.log.Error("replay history", "err", err)
+			}
 			c.close(websocket.CloseInternalServerErr, "history unavailable")
-			return
+			return false
 		}
 		for _, m := range msgs {
 			if !c.replay(messageOut(m)) {
-				return
+				return false
 			}
 			after = m.Seq
 		}
@@ -290,10 +311,28 @@ func (k *chatSocket) run(ctx context.Context, afterParam string) {
 		}
 	}
 	if !k.resumeHandoff(ctx) {
-		return
+		return false
 	}
 	c.goLive()
+	return true
+}
 
+// end unregisters the socket, closes it (with 1000 unless it was closed
+// with another code already) and waits until its writer has closed the
+// connection. It is called once, after open or read.
+func (k *chatSocket) end() {
+	if k.expiry != nil {
+		k.expiry.Stop()
+	}
+	k.srv.deps.Hub.remove(k.conv.ID, k.c)
+	k.c.close(websocket.CloseNormalClosure, "")
+	<-k.c.done
+}
+
+// read is the socket's only reader: it reads frames until the socket
+// closes. It runs on the socket's own goroutine (Server.goSocket).
+func (k *chatSocket) read() {
+	c := k.c
 	c.ws.SetReadLimit(k.srv.cfg.MaxFrameBytes)
 	c.ws.SetReadDeadline(time.Now().Add(k.srv.cfg.PongWait))
 	c.ws.SetPongHandler(func(string) error {

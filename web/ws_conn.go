@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -15,9 +16,15 @@ const (
 	CloseSlowConsumer = 4008
 )
 
-// conn is one websocket. It has exactly one reader (the handler goroutine,
-// see chatSocket.readLoop) and one writer (writePump); everything else
-// reaches the socket through deliver, which never blocks.
+// conn is one websocket. It has exactly one reader (the socket's own
+// goroutine, see chatSocket.read) and at most one writer at a time (write);
+// everything else reaches the socket through deliver, which never blocks.
+//
+// An idle socket holds no writer goroutine: start arms a ping timer, and
+// a writer goroutine runs only while there is something to send (queued
+// frames, a due ping, the close frame), exiting when the queue is empty.
+// The writing flag, under mu, keeps it to one writer at a time, so frames
+// still go out in order and gorilla's one-writer rule holds.
 //
 // The send queue is a slice under mu rather than a channel: a channel of
 // SendQueue frames is allocated whole for every socket (10 KB at the
@@ -29,17 +36,20 @@ type conn struct {
 
 	mu        sync.Mutex
 	queue     []outFrame    // frames for the writer, at most cfg.SendQueue
-	wake      chan struct{} // signalled when queue gains frames (capacity 1)
 	room      chan struct{} // signalled when the writer took frames (capacity 1)
 	buffering bool          // while replaying history, live frames wait in pending
 	pending   []outFrame    // live frames that arrived during the replay
 	lastSeq   int64         // highest message seq queued to this socket
+	started   bool          // start was called: frames and closes go to a writer
+	writing   bool          // a write goroutine is running
+	pingDue   bool          // the ping timer fired; the writer sends a ping
+	pinger    *time.Timer   // fires every PongWait*9/10 (pingSoon); nil before start
 	closed    bool
 
 	quit      chan struct{} // closed by close(): the writer sends a close frame and stops
 	closeCode int
 	closeText string
-	done      chan struct{} // closed when writePump has returned
+	done      chan struct{} // closed when the last writer has closed the socket
 }
 
 func newConn(ws *websocket.Conn, cfg *Config, log *slog.Logger) *conn {
@@ -47,7 +57,6 @@ func newConn(ws *websocket.Conn, cfg *Config, log *slog.Logger) *conn {
 		ws:        ws,
 		cfg:       cfg,
 		log:       log,
-		wake:      make(chan struct{}, 1),
 		room:      make(chan struct{}, 1),
 		buffering: true,
 		quit:      make(chan struct{}),
@@ -94,7 +103,20 @@ func (c *conn) pushLocked(f outFrame) {
 	if f.seq > c.lastSeq {
 		c.lastSeq = f.seq
 	}
-	signal(c.wake)
+	c.wakeLocked()
+}
+
+// wakeLocked starts a writer unless one is running (or start has not been
+// called yet: frames then wait in the queue, as they do in tests of a conn
+// without a websocket).
+func (c *conn) wakeLocked() {
+	if !c.started || c.writing {
+		return
+	}
+	c.writing = true
+	// Owned by this conn; returns when there is nothing left to write, or
+	// after closing the socket once it is closed (see write).
+	go c.write()
 }
 
 // signal sets a capacity-1 channel without blocking.
@@ -127,18 +149,6 @@ func (c *conn) replay(f outFrame) bool {
 			return false
 		}
 	}
-}
-
-// take hands the writer every queued frame and makes room.
-func (c *conn) take() []outFrame {
-	c.mu.Lock()
-	frames := c.queue
-	c.queue = nil
-	c.mu.Unlock()
-	if len(frames) > 0 {
-		signal(c.room)
-	}
-	return frames
 }
 
 // queued reports how many frames wait for the writer.
@@ -178,39 +188,105 @@ func (c *conn) closeLocked(code int, text string) {
 	c.closed = true
 	c.closeCode, c.closeText = code, text
 	close(c.quit)
+	c.wakeLocked()
 }
 
-// writePump is the socket's only writer. It is started by the chat handler
-// and returns when the socket is closed (close was called, or a write
-// failed); it then closes the underlying connection, which ends the reader.
-func (c *conn) writePump() {
-	ticker := time.NewTicker(c.cfg.PongWait * 9 / 10)
-	defer func() {
-		ticker.Stop()
-		c.ws.Close()
-		close(c.done)
-	}()
+// pingEvery is the ping period: 9/10 of the time a silent client is kept,
+// so a live client's pong always comes in time.
+func (c *conn) pingEvery() time.Duration { return c.cfg.PongWait * 9 / 10 }
+
+// start begins writing to the socket: from now on a writer runs whenever
+// something is queued, and a ping goes out every pingEvery. Call it once,
+// with a websocket, before the socket's first frame is expected.
+func (c *conn) start() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.started = true
+	c.pinger = time.AfterFunc(c.pingEvery(), c.pingSoon)
+	if len(c.queue) > 0 || c.closed {
+		c.wakeLocked()
+	}
+}
+
+// pingSoon runs on the ping timer's goroutine: it asks the writer for a
+// ping, and the writer arms the timer again once the ping is out.
+func (c *conn) pingSoon() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.pingDue = true
+	c.wakeLocked()
+}
+
+// errConnClosed stops a batch of writes once the socket is closed.
+var errConnClosed = errors.New("web: socket closed")
+
+// write is the socket's writer, started by wakeLocked; at most one runs at
+// a time. It writes queued frames and due pings, each with a deadline of
+// WriteWait, until there is nothing left, and returns. Once the socket is
+// closed it drops what is still queued, sends the close frame (unless the
+// connection already failed) and closes the connection, which ends the
+// reader; then done is closed. A failed write closes the socket.
+func (c *conn) write() {
 	for {
-		select {
-		case <-c.wake:
-			for _, f := range c.take() {
-				c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
-				if err := c.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
-					c.close(websocket.CloseAbnormalClosure, "")
-					return
-				}
-			}
-		case <-ticker.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteWait)); err != nil {
-				c.close(websocket.CloseAbnormalClosure, "")
-				return
-			}
-		case <-c.quit:
-			if c.closeCode != websocket.CloseAbnormalClosure {
-				msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
-				c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.cfg.WriteWait))
-			}
+		c.mu.Lock()
+		if c.closed {
+			c.queue = nil
+			c.mu.Unlock()
+			c.finish()
 			return
 		}
+		frames, ping := c.queue, c.pingDue
+		c.queue, c.pingDue = nil, false
+		if len(frames) == 0 && !ping {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		if len(frames) > 0 {
+			signal(c.room)
+		}
+		if err := c.writeFrames(frames, ping); err != nil {
+			c.close(websocket.CloseAbnormalClosure, "")
+		}
 	}
+}
+
+// writeFrames writes frames and then, when ping is set, a ping; it stops
+// early once the socket is closed.
+func (c *conn) writeFrames(frames []outFrame, ping bool) error {
+	for _, f := range frames {
+		select {
+		case <-c.quit:
+			return errConnClosed
+		default:
+		}
+		c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
+		if err := c.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
+			return err
+		}
+	}
+	if ping {
+		if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteWait)); err != nil {
+			return err
+		}
+		c.pinger.Reset(c.pingEvery())
+	}
+	return nil
+}
+
+// finish ends a closed socket, on the last writer: it stops the pings,
+// sends the close frame unless the connection failed, closes the
+// connection and closes done.
+func (c *conn) finish() {
+	c.pinger.Stop()
+	if c.closeCode != websocket.CloseAbnormalClosure {
+		msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
+		c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.cfg.WriteWait))
+	}
+	c.ws.Close()
+	close(c.done)
 }
