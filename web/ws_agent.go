@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -72,7 +73,7 @@ func (s *Server) handleAgent() http.Handler {
 		}
 		sock := &agentSocket{srv: s, c: c, me: me, sessionID: sess.ID, token: cookie.Value,
 			assigned: map[string]uint64{}, recheck: map[string]bool{}, kick: make(chan struct{}, 1),
-			typed: map[string]time.Time{}}
+			typed: map[string]time.Time{}, limiter: newWindowLimiter(agentFramesPerMinute, time.Minute)}
 		// The whole console socket runs on its own goroutine (there are
 		// few of them), and the handler returns.
 		s.goSocket(c, func() { sock.run(s.ctx) }, release)
@@ -107,8 +108,15 @@ type agentSocket struct {
 	watched  string            // the one conversation watched on request
 	recheck  map[string]bool   // conversations a case notice asked to re-check
 
-	typed map[string]time.Time // last typing forwarded per conversation; reader only
+	typed   map[string]time.Time // last typing forwarded per conversation; reader only
+	limiter *windowLimiter       // frames that reach the desk; reader only
 }
+
+// agentFramesPerMinute bounds the frames one console socket may send that
+// reach the desk (watch, presence): an agent switches conversations a few
+// times a minute, a runaway script hundreds of times a second. Typing is
+// bounded on its own (agentTypingEvery per conversation).
+const agentFramesPerMinute = 600
 
 func (a *agentSocket) run(ctx context.Context) {
 	s, c, hub := a.srv, a.c, a.srv.deps.Hub
@@ -203,6 +211,10 @@ func (a *agentSocket) handleFrame(ctx context.Context, data []byte) {
 			a.fail("invalid", "the frame needs a conversation id")
 			return
 		}
+	}
+	if (f.Type == "watch" || f.Type == "presence") && !a.limiter.allow(time.Now()) {
+		a.fail("rate_limited", "too many frames: at most "+strconv.Itoa(agentFramesPerMinute)+" watch or presence frames a minute")
+		return
 	}
 	// The desk answers from SQLite in milliseconds; the timeout keeps a
 	// stuck database from holding the reader (and its pongs) for long.

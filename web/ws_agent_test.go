@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -353,5 +354,43 @@ func TestAgentSocketShutdown(t *testing.T) {
 	}
 	if code := waitClose(t, ws, 5*time.Second); code != websocket.CloseGoingAway {
 		t.Errorf("closed with %d, want 1001", code)
+	}
+}
+
+// TestAgentSocketLimitsFrames: a console socket flooding watch frames gets
+// rate_limited errors once over agentFramesPerMinute, each frame answered,
+// and the socket keeps working for what the limit does not cover.
+func TestAgentSocketLimitsFrames(t *testing.T) {
+	e := newConsoleEnv(t, Config{})
+	mine := e.assignedTo(t, "visitor-flood-1", "bruno")
+	bruno := e.login(t, "bruno")
+	bws, _ := bruno.openAgent(t)
+	waitFor(t, "bruno's socket to watch his conversation", func() bool { return e.hub.agentWatchers(mine) == 1 })
+	const extra = 5
+	for i := 0; i < agentFramesPerMinute+extra; i++ {
+		// Another agent's or an unknown conversation: each is answered with
+		// an error, not_found while within the limit.
+		if err := bws.WriteJSON(map[string]string{"type": "watch", "conversation": fmt.Sprintf("c_nope_%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	limited := 0
+	for i := 0; i < agentFramesPerMinute+extra; i++ {
+		f := nextOf(t, bws, "error")
+		switch f.Code {
+		case "rate_limited":
+			limited++
+		case "not_found":
+		default:
+			t.Fatalf("frame %d: %s", i, f.raw)
+		}
+	}
+	if limited != extra {
+		t.Errorf("%d watch frames were rate limited, want %d", limited, extra)
+	}
+	// Typing is not counted: it still reaches the watchers.
+	bws.WriteJSON(map[string]string{"type": "typing", "conversation": mine})
+	if f := nextOf(t, bws, "typing"); f.Conversation != mine {
+		t.Errorf("typing after the flood = %s", f.raw)
 	}
 }
