@@ -41,3 +41,39 @@ func BenchmarkAppendMessageParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkConversationReadParallel reads what a turn reads of its
+// conversation (the conversation row, then the messages after a seq)
+// from many goroutines: the cost of the read pool's statements.
+func BenchmarkConversationReadParallel(b *testing.B) {
+	ctx := context.Background()
+	s := mustOpen(b, filepath.Join(b.TempDir(), "bench.db"))
+	convs := make([]string, 64)
+	for i := range convs {
+		c, err := s.OpenConversation(ctx, fmt.Sprintf("v:bench-%d", i), "", "", "en")
+		if err != nil {
+			b.Fatal(err)
+		}
+		convs[i] = c.ID
+		for j := range 4 {
+			if _, _, err := s.AppendMessage(ctx, bot.Message{ConversationID: c.ID, Role: bot.RoleShopper, Text: "hi", ClientID: fmt.Sprint(j)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	var next atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			id := convs[next.Add(1)%int64(len(convs))]
+			if _, err := s.Conversation(ctx, id); err != nil {
+				b.Error(err)
+				return
+			}
+			if msgs, err := s.MessagesAfter(ctx, id, 2, 10); err != nil || len(msgs) != 2 {
+				b.Errorf("messages after 2: %d, %v", len(msgs), err)
+				return
+			}
+		}
+	})
+}

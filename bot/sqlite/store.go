@@ -68,6 +68,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	params.Set("_busy_timeout", "5000")
 	params.Set("_synchronous", "FULL")
 	params.Set("_txlock", "immediate")
+	// Keep the last 64 statements prepared per connection (mattn/go-sqlite3
+	// re-prepares a statement on every call without it).
+	params.Set("_stmt_cache_size", "64")
 	dsn := "file:" + path + "?" + params.Encode()
 
 	write := sql.OpenDB(connector{dsn: dsn})
