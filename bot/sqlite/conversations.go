@@ -35,27 +35,23 @@ func (s *Store) OpenConversation(ctx context.Context, owner, shopperID, wantID, 
 	}
 	now := s.now()
 	c := bot.Conversation{ID: newID("c_"), Owner: owner, ShopperID: shopperID, Lang: lang, CreatedAt: now}
-	tx, err := s.write.BeginTx(ctx, nil)
+	// The create goes through the group-commit writer; a ctx that ends while
+	// it waits may leave an unused conversation behind, which nobody sees.
+	err := s.group.do(ctx, func(ctx context.Context, tx *batchTx) error {
+		var shopper any
+		if shopperID != "" {
+			shopper = shopperID
+			// A shopper the shop vouches for with a signed token but has not
+			// sent us yet is known by id only, until the shop's data arrives.
+			if _, err := tx.insertShopper.ExecContext(ctx, shopperID, formatTime(now), formatTime(now)); err != nil {
+				return fmt.Errorf("shopper: %w", err)
+			}
+		}
+		_, err := tx.insertConv.ExecContext(ctx, c.ID, owner, shopper, lang, formatTime(now), formatTime(now))
+		return err
+	})
 	if err != nil {
 		return bot.Conversation{}, fmt.Errorf("sqlite: create conversation: %w", err)
-	}
-	defer tx.Rollback()
-	var shopper any
-	if shopperID != "" {
-		shopper = shopperID
-		// A shopper the shop vouches for with a signed token but has not
-		// sent us yet is known by id only, until the shop's data arrives.
-		if _, err := tx.ExecContext(ctx, `INSERT INTO shoppers (id, created_at, updated_at) VALUES (?, ?, ?)
-			ON CONFLICT (id) DO NOTHING`, shopperID, formatTime(now), formatTime(now)); err != nil {
-			return bot.Conversation{}, fmt.Errorf("sqlite: create conversation: shopper: %w", err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO conversations (id, owner, shopper_id, lang, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, c.ID, owner, shopper, lang, formatTime(now), formatTime(now)); err != nil {
-		return bot.Conversation{}, fmt.Errorf("sqlite: create conversation: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return bot.Conversation{}, fmt.Errorf("sqlite: create conversation: commit: %w", err)
 	}
 	return c, nil
 }
@@ -95,21 +91,37 @@ type messageMeta struct {
 // next seq and a creation time, and returns the stored message. When m has a
 // ClientID already stored in that conversation, nothing is written and the
 // earlier message is returned with duplicate true.
+//
+// The write goes through the group-commit writer and AppendMessage returns
+// only once the transaction holding it has committed. When ctx ends first it
+// returns ctx.Err() and the message may or may not have been stored; a resend
+// with the same ClientID is then safe (it returns the stored copy).
 func (s *Store) AppendMessage(ctx context.Context, m bot.Message) (stored bot.Message, duplicate bool, err error) {
 	meta, err := json.Marshal(messageMeta{Sources: m.Sources, Cards: m.Cards, Suggestions: m.Suggestions, AgentName: m.AgentName,
 		Personalized: m.Personalized})
 	if err != nil {
 		return m, false, fmt.Errorf("sqlite: append message: %w", err)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
+	var out bot.Message
+	var dup bool
+	err = s.group.do(ctx, func(ctx context.Context, tx *batchTx) (err error) {
+		out, dup, err = s.appendMessage(ctx, tx, m, string(meta))
+		return err
+	})
 	if err != nil {
-		return m, false, fmt.Errorf("sqlite: append message: begin: %w", err)
+		if errors.Is(err, bot.ErrNotFound) {
+			return m, false, err // appendMessage says which conversation
+		}
+		return m, false, fmt.Errorf("sqlite: append message: %w", err)
 	}
-	defer tx.Rollback()
+	return out, dup, nil
+}
 
+// appendMessage is AppendMessage's work inside a group commit.
+func (s *Store) appendMessage(ctx context.Context, tx *batchTx, m bot.Message, meta string) (bot.Message, bool, error) {
 	if m.ClientID != "" {
-		prev, err := scanMessage(tx.QueryRowContext(ctx, selectMessage+` WHERE conversation_id = ? AND client_id = ?`,
-			m.ConversationID, m.ClientID))
+		// An earlier batch's copy, or one earlier in this batch.
+		prev, err := scanMessage(tx.findByClientID.QueryRowContext(ctx, m.ConversationID, m.ClientID))
 		if err == nil {
 			return prev, true, nil
 		}
@@ -118,12 +130,11 @@ func (s *Store) AppendMessage(ctx context.Context, m bot.Message) (stored bot.Me
 		}
 	}
 	var seq int64
-	if err := tx.QueryRowContext(ctx, `UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?
-		WHERE id = ? RETURNING last_seq`, s.stamp(), m.ConversationID).Scan(&seq); err != nil {
+	if err := tx.nextSeq.QueryRowContext(ctx, s.stamp(), m.ConversationID).Scan(&seq); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return m, false, fmt.Errorf("sqlite: append message to %s: %w", m.ConversationID, bot.ErrNotFound)
 		}
-		return m, false, fmt.Errorf("sqlite: append message: next seq: %w", err)
+		return m, false, fmt.Errorf("next seq: %w", err)
 	}
 	if m.ID == "" {
 		m.ID = newID("m_")
@@ -134,14 +145,9 @@ func (s *Store) AppendMessage(ctx context.Context, m bot.Message) (stored bot.Me
 	if m.ClientID != "" {
 		clientID = m.ClientID
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO messages
-		(id, conversation_id, seq, role, client_id, text, reply_to, intent, meta, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.ConversationID, m.Seq, m.Role, clientID, m.Text, m.ReplyTo, m.Intent, string(meta), formatTime(m.CreatedAt)); err != nil {
-		return m, false, fmt.Errorf("sqlite: append message: insert: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return m, false, fmt.Errorf("sqlite: append message: commit: %w", err)
+	if _, err := tx.insertMessage.ExecContext(ctx,
+		m.ID, m.ConversationID, m.Seq, m.Role, clientID, m.Text, m.ReplyTo, m.Intent, meta, formatTime(m.CreatedAt)); err != nil {
+		return m, false, fmt.Errorf("insert: %w", err)
 	}
 	return m, false, nil
 }
