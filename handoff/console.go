@@ -319,7 +319,7 @@ func (d *Desk) Transfer(ctx context.Context, me Staff, conversationID string, to
 	if to == 0 {
 		back := c
 		back.Status, back.AgentID, back.AssignedAt = StatusQueued, 0, c.AssignedAt
-		if err := d.deps.Store.UpdateCase(ctx, c.ID, StatusAssigned, me.ID, back); err != nil {
+		if err := d.updateCase(ctx, c.ID, StatusAssigned, me.ID, back); err != nil {
 			return c, err
 		}
 		st, err := d.statusOf(ctx, back)
@@ -368,7 +368,7 @@ func (d *Desk) Close(ctx context.Context, me Staff, conversationID, resolution s
 	}
 	closed := c
 	closed.Status, closed.ClosedAt, closed.Resolution = StatusClosed, d.cfg.Now(), resolution
-	if err := d.deps.Store.UpdateCase(ctx, c.ID, StatusAssigned, me.ID, closed); err != nil {
+	if err := d.updateCase(ctx, c.ID, StatusAssigned, me.ID, closed); err != nil {
 		return c, err
 	}
 	d.log.Info("handoff closed", "conversation", c.ConversationID, "agent", me.ID, "resolution", resolution)

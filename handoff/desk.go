@@ -55,6 +55,12 @@ type Config struct {
 	AbandonAfter time.Duration
 	// Now returns the current time; zero means time.Now.
 	Now func() time.Time
+	// SharedStore says other processes (other nodes) may open or change
+	// cases in the same store. The desk then keeps no set of the open
+	// cases in memory (opencases.go) and Status asks the store on every
+	// shopper message. False, the default, is right for one server on its
+	// own SQLite file.
+	SharedStore bool
 }
 
 // Store is the storage the desk needs; package bot/sqlite implements it.
@@ -160,6 +166,7 @@ type Desk struct {
 	started   time.Time           // agents never connected count as gone since then
 	told      map[int64]queueSpot // the last position and estimate each queued case was told
 	kick      chan struct{}       // wakes Run to route now
+	open      *openCases          // conversations with an open case; nil with SharedStore
 	wg        sync.WaitGroup      // summaries being written
 	runCtx    context.Context     // Run's context, for summaries; nil before Run
 }
@@ -211,9 +218,13 @@ func NewDesk(cfg Config, deps Deps, log *slog.Logger) *Desk {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Desk{cfg: cfg, deps: deps, log: log, presence: map[int64]Presence{}, conns: map[int64]int{},
+	d := &Desk{cfg: cfg, deps: deps, log: log, presence: map[int64]Presence{}, conns: map[int64]int{},
 		lastGot: map[int64]time.Time{}, told: map[int64]queueSpot{}, kick: make(chan struct{}, 1),
 		gone: map[int64]time.Time{}, started: cfg.Now(), released: map[int64]int64{}, staffedAt: cfg.Now()}
+	if !cfg.SharedStore {
+		d.open = &openCases{convs: map[string]struct{}{}}
+	}
+	return d
 }
 
 // SetAssistant sets the model-backed summarizer and drafter, for a desk
@@ -229,6 +240,15 @@ func (d *Desk) Run(ctx context.Context) error {
 	d.mu.Lock()
 	d.runCtx = ctx
 	d.mu.Unlock()
+	d.routeMu.Lock()
+	if !d.open.isLoaded() {
+		if err := d.loadOpenLocked(ctx); err != nil {
+			// Status asks the store until a later load (its own, or
+			// Forget's) works.
+			d.log.Warn("open cases not loaded; status asks the store", "err", err)
+		}
+	}
+	d.routeMu.Unlock()
 	t := time.NewTicker(d.cfg.Tick)
 	defer t.Stop()
 	defer func() {

@@ -18,6 +18,9 @@ func (d *Desk) Forget(ctx context.Context, conversationIDs []string) error {
 	if err != nil {
 		return err
 	}
+	// The set of open cases loses the deleted conversations' (which it
+	// would only have asked the store about).
+	d.open.reset(open)
 	live := make(map[int64]bool, len(open))
 	for _, c := range open {
 		live[c.ID] = true

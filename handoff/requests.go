@@ -39,7 +39,7 @@ func (d *Desk) Request(ctx context.Context, req bot.HandoffRequest) (bot.Handoff
 		// conversation joins the queue like a new request.
 		queued := open
 		queued.Status = StatusQueued
-		if err := d.deps.Store.UpdateCase(ctx, open.ID, StatusTicket, 0, queued); err != nil && !errors.Is(err, ErrTaken) {
+		if err := d.updateCase(ctx, open.ID, StatusTicket, 0, queued); err != nil && !errors.Is(err, ErrTaken) {
 			return bot.HandoffStatus{}, fmt.Errorf("handoff: queue a ticket: %w", err)
 		}
 		d.notify(0, Notice{Kind: "board"})
@@ -77,7 +77,7 @@ func (d *Desk) Request(ctx context.Context, req bot.HandoffRequest) (bot.Handoff
 		// Recorded as a missed request (for the figures, and as the trigger
 		// of a message left next), closed at once.
 		c.Status, c.ClosedAt, c.Resolution = StatusClosed, now, "missed"
-		missed, created, err := d.deps.Store.OpenCase(ctx, c)
+		missed, created, err := d.openCase(ctx, c)
 		if err != nil {
 			return bot.HandoffStatus{}, fmt.Errorf("handoff: record missed request: %w", err)
 		}
@@ -92,7 +92,7 @@ func (d *Desk) Request(ctx context.Context, req bot.HandoffRequest) (bot.Handoff
 		return st, d.tell(ctx, conv.ID, req.ReplyTo, st.Text, st)
 	}
 
-	stored, created, err := d.deps.Store.OpenCase(ctx, c)
+	stored, created, err := d.openCase(ctx, c)
 	if err != nil {
 		return bot.HandoffStatus{}, fmt.Errorf("handoff: open case: %w", err)
 	}
@@ -139,9 +139,18 @@ func (d *Desk) routeNew(ctx context.Context, c Case, agents []Agent, lang string
 // Status "" when it is with the bot, with Available saying whether someone
 // could take it now.
 func (d *Desk) Status(ctx context.Context, conversationID string) (bot.HandoffStatus, error) {
+	// Asked on every shopper message: a conversation with the bot, the
+	// common case, is answered from memory, with no query.
+	mayHave, known := d.open.lookup(conversationID)
+	if !known && d.open != nil {
+		d.tryLoadOpen(ctx)
+		mayHave, known = d.open.lookup(conversationID)
+	}
+	if known && !mayHave {
+		return bot.HandoffStatus{Available: d.staffedNow(d.cfg.Now())}, nil
+	}
 	c, err := d.deps.Store.OpenCaseOf(ctx, conversationID)
 	if errors.Is(err, ErrNotFound) {
-		// Asked on every shopper message: from memory, no query.
 		return bot.HandoffStatus{Available: d.staffedNow(d.cfg.Now())}, nil
 	}
 	if err != nil {
@@ -220,7 +229,7 @@ func (d *Desk) LeaveMessage(ctx context.Context, conversationID string, m bot.Le
 		}
 	}
 	c.Summary = d.extractSummary(ctx, conv.ID, trigger)
-	stored, created, err := d.deps.Store.OpenCase(ctx, c)
+	stored, created, err := d.openCase(ctx, c)
 	if err != nil {
 		return bot.HandoffStatus{}, fmt.Errorf("handoff: open ticket: %w", err)
 	}

@@ -283,7 +283,7 @@ func (d *Desk) tellQueue(ctx context.Context, queue []Case, agents []Agent) erro
 func (d *Desk) assign(ctx context.Context, c Case, from string, fromAgent int64, a Agent, now time.Time) error {
 	to := c
 	to.Status, to.AgentID, to.AssignedAt = StatusAssigned, a.ID, now
-	if err := d.deps.Store.UpdateCase(ctx, c.ID, from, fromAgent, to); err != nil {
+	if err := d.updateCase(ctx, c.ID, from, fromAgent, to); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -341,7 +341,7 @@ func (d *Desk) reclaim(ctx context.Context, agents []Agent, now time.Time) error
 		if staffed {
 			back.Status = StatusQueued
 		}
-		if err := d.deps.Store.UpdateCase(ctx, c.ID, StatusAssigned, c.AgentID, back); errors.Is(err, ErrTaken) {
+		if err := d.updateCase(ctx, c.ID, StatusAssigned, c.AgentID, back); errors.Is(err, ErrTaken) {
 			continue
 		} else if err != nil {
 			return err
@@ -389,7 +389,7 @@ func (d *Desk) queueToTickets(ctx context.Context, queue []Case) error {
 	for _, c := range queue {
 		ticket := c
 		ticket.Status = StatusTicket
-		if err := d.deps.Store.UpdateCase(ctx, c.ID, StatusQueued, 0, ticket); errors.Is(err, ErrTaken) {
+		if err := d.updateCase(ctx, c.ID, StatusQueued, 0, ticket); errors.Is(err, ErrTaken) {
 			continue
 		} else if err != nil {
 			return err

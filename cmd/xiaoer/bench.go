@@ -21,6 +21,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/xiaoer-cs/xiaoer/bot/llm/llmtest"
 	"github.com/xiaoer-cs/xiaoer/web/shoptoken"
 )
 
@@ -35,6 +36,12 @@ import (
 // came, and latency runs from the scheduled time, so a slow server cannot
 // hide its slowness by slowing the sender (coordinated omission). Without
 // --rate each shopper waits for its reply, then --think, then asks again.
+//
+// With --fake-llm the bench also plays the server's model for the run: a
+// scripted OpenAI-compatible endpoint with a fixed latency (bench_llm.go),
+// started before the shoppers connect and stopped after the report's
+// figures are in; the report adds how many model calls it served and how
+// many replies carried its text.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", stderr)
 	wsURL := fs.String("url", "ws://127.0.0.1:8080/ws/chat", "the server's chat socket")
@@ -53,6 +60,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	dialers := fs.Int("dialers", 32, "sockets opened at once while connecting")
 	hold := fs.Duration("hold", 0, "with only --idle: how long to hold the sockets before measuring; default: --duration")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	fakeLLM := fs.String("fake-llm", "", "also serve a scripted OpenAI-compatible model on this address (e.g. 127.0.0.1:18990) for the run; start the server with --llm-url http://ADDR/v1 --llm-model scripted")
+	fakeLatency := fs.Duration("fake-llm-latency", 300*time.Millisecond, "with --fake-llm: time from a model request to its first token")
+	fakeChunkDelay := fs.Duration("fake-llm-chunk-delay", 20*time.Millisecond, fmt.Sprintf("with --fake-llm: pause between the %d chunks of an answer", fakeLLMChunks))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,6 +74,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if *rate < 0 || *duration <= 0 || *timeout <= 0 || *dialers <= 0 {
 		return usageError{"--rate, --duration, --timeout and --dialers must be positive"}
+	}
+	if *fakeLatency < 0 || *fakeChunkDelay < 0 {
+		return usageError{"--fake-llm-latency and --fake-llm-chunk-delay must not be negative"}
 	}
 	qs := defaultQuestions
 	if *questionsFile != "" {
@@ -107,6 +120,17 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "bench: %d sockets need more open files than this process may have (%d)\n", *shoppers+*idle, nofile)
 	}
 
+	var fakeModel *llmtest.Server
+	if *fakeLLM != "" {
+		model, err := startFakeLLM(*fakeLLM, *fakeLatency, *fakeChunkDelay)
+		if err != nil {
+			return err
+		}
+		// Closed after the report's figures are taken, below; the deferred
+		// call covers the early returns.
+		defer model.Close()
+		fakeModel = model
+	}
 	b := &bench{url: *wsURL, tokens: tokens, lang: *lang, rec: newRecorder(),
 		dialer: &websocket.Dialer{ReadBufferSize: 2048, WriteBufferSize: 1024, HandshakeTimeout: 10 * time.Second}}
 	rep := benchReport{URL: *wsURL, Shoppers: *shoppers, Idle: *idle, Rate: *rate, NoFile: nofile,
@@ -197,6 +221,11 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		rep.FirstDialError = b.firstDialErr.Load().(string)
 	}
 	rep.perConnection()
+	if fakeModel != nil {
+		rep.FakeLLM = &fakeLLMReport{URL: fakeModel.URL, LatencyMS: float64(fakeLatency.Microseconds()) / 1000,
+			ChunkDelayMS: float64(fakeChunkDelay.Microseconds()) / 1000, Calls: fakeModel.Served(),
+			ScriptedReplies: b.rec.scripted.Load()}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -353,6 +382,7 @@ type benchFrame struct {
 	ReplyTo  string `json:"reply_to"`
 	Role     string `json:"role"`
 	Code     string `json:"code"`
+	Text     string `json:"text"`
 }
 
 type benchSent struct {
@@ -417,6 +447,9 @@ func (c *benchConn) read(idle bool) {
 			c.rec.fail(f.Code)
 		} else {
 			c.rec.reply(s.kind, now.Sub(s.at), now)
+			if strings.Contains(f.Text, fakeLLMMarker) {
+				c.rec.scripted.Add(1)
+			}
 		}
 		select {
 		case c.replied <- struct{}{}:
@@ -516,6 +549,7 @@ func pendingCount(cs []*benchConn) int {
 // recorder collects latencies and errors from every socket.
 type recorder struct {
 	sent      atomic.Int64
+	scripted  atomic.Int64 // replies with the scripted model's text (--fake-llm)
 	mu        sync.Mutex
 	latencies []time.Duration
 	byKind    map[string][]time.Duration
@@ -565,6 +599,7 @@ func (r *recorder) fill(rep *benchReport, start time.Time) {
 type latencySummary struct {
 	N    int     `json:"n"`
 	Mean float64 `json:"mean_ms"`
+	Min  float64 `json:"min_ms"`
 	P50  float64 `json:"p50_ms"`
 	P95  float64 `json:"p95_ms"`
 	P99  float64 `json:"p99_ms"`
@@ -582,7 +617,7 @@ func summarize(ds []time.Duration) latencySummary {
 		sum += d
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	return latencySummary{N: len(ds), Mean: ms(sum / time.Duration(len(ds))),
+	return latencySummary{N: len(ds), Mean: ms(sum / time.Duration(len(ds))), Min: ms(ds[0]),
 		P50: ms(percentile(ds, 50)), P95: ms(percentile(ds, 95)), P99: ms(percentile(ds, 99)), Max: ms(ds[len(ds)-1])}
 }
 
@@ -674,6 +709,7 @@ type benchReport struct {
 	Latency        latencySummary            `json:"latency"`
 	ByKind         map[string]latencySummary `json:"by_kind"`
 	Errors         map[string]int            `json:"errors"`
+	FakeLLM        *fakeLLMReport            `json:"fake_llm,omitempty"`
 	Server         struct {
 		Before *serverStats `json:"before,omitempty"` // before the bench connected
 		Held   *serverStats `json:"held,omitempty"`   // every socket open, no load yet
@@ -683,6 +719,18 @@ type benchReport struct {
 		HeapPerConn  float64 `json:"heap_inuse_per_conn_bytes,omitempty"`
 		GoroutinesPC float64 `json:"goroutines_per_conn,omitempty"`
 	} `json:"server"`
+}
+
+// fakeLLMReport is what the scripted model (--fake-llm) did in the run.
+type fakeLLMReport struct {
+	URL          string  `json:"url"`
+	LatencyMS    float64 `json:"latency_ms"`
+	ChunkDelayMS float64 `json:"chunk_delay_ms"`
+	// Calls is how many chat-completions requests it answered.
+	Calls int64 `json:"calls"`
+	// ScriptedReplies is how many replies carried its text: the turns the
+	// model answered, not the bot's fallback or unsure reply.
+	ScriptedReplies int64 `json:"scripted_replies"`
 }
 
 func (r *benchReport) perConnection() {
@@ -709,7 +757,7 @@ func (r *benchReport) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "messages   %d sent, %d replies, %.1f replies/s\n", r.Sent, r.Replies, r.RepliesPerSec)
 	l := r.Latency
-	fmt.Fprintf(w, "latency    p50 %.1f ms  p95 %.1f ms  p99 %.1f ms  max %.1f ms  mean %.1f ms\n", l.P50, l.P95, l.P99, l.Max, l.Mean)
+	fmt.Fprintf(w, "latency    min %.1f ms  p50 %.1f ms  p95 %.1f ms  p99 %.1f ms  max %.1f ms  mean %.1f ms\n", l.Min, l.P50, l.P95, l.P99, l.Max, l.Mean)
 	kinds := make([]string, 0, len(r.ByKind))
 	for k := range r.ByKind {
 		kinds = append(kinds, k)
@@ -718,6 +766,10 @@ func (r *benchReport) print(w io.Writer) {
 	for _, k := range kinds {
 		l := r.ByKind[k]
 		fmt.Fprintf(w, "  %-8s %6d replies  p50 %.1f ms  p99 %.1f ms  max %.1f ms\n", k, l.N, l.P50, l.P99, l.Max)
+	}
+	if m := r.FakeLLM; m != nil {
+		fmt.Fprintf(w, "fake model %s: first token after %.0f ms, %d chunks %.0f ms apart; %d calls served, %d replies with its text\n",
+			m.URL, m.LatencyMS, fakeLLMChunks, m.ChunkDelayMS, m.Calls, m.ScriptedReplies)
 	}
 	if len(r.Errors) == 0 {
 		fmt.Fprintln(w, "errors     none")

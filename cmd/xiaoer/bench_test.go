@@ -41,8 +41,8 @@ func TestPercentile(t *testing.T) {
 		}
 	}
 	s := summarize(ms(5, 1, 4, 2, 3))
-	if s.N != 5 || s.P50 != 3 || s.Max != 5 || s.Mean != 3 {
-		t.Errorf("summarize = %+v, want n 5, p50 3, max 5, mean 3", s)
+	if s.N != 5 || s.Min != 1 || s.P50 != 3 || s.Max != 5 || s.Mean != 3 {
+		t.Errorf("summarize = %+v, want n 5, min 1, p50 3, max 5, mean 3", s)
 	}
 }
 
@@ -123,5 +123,41 @@ func TestBench(t *testing.T) {
 func TestBenchUsage(t *testing.T) {
 	if _, _, err := xiaoer(t, "bench", "--shoppers", "0"); exitCode(err) != 2 {
 		t.Errorf("bench with nothing to open: %v, want a usage error", err)
+	}
+}
+
+// TestBenchFakeLLM runs the bench with its scripted model against a real
+// demo server configured to phrase answers with it: the FAQ replies come
+// from the model (they carry its text, one call per turn) and none comes
+// sooner than the model's latency.
+func TestBenchFakeLLM(t *testing.T) {
+	const latency = 200 * time.Millisecond
+	modelAddr := freeAddr(t)
+	srv := startServer(t, t.TempDir(), "--demo", "--llm-url", "http://"+modelAddr+"/v1", "--llm-model", "scripted",
+		"--messages-per-minute", "10000")
+	out, errOut, err := xiaoer(t, "bench", "--url", srv.WS, "--shoppers", "4", "--rate", "8", "--duration", "2s",
+		"--kind", "faq", "--fake-llm", modelAddr, "--fake-llm-latency", latency.String(), "--fake-llm-chunk-delay", "5ms", "--json")
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, errOut)
+	}
+	var rep benchReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out)
+	}
+	if rep.Replies == 0 || rep.Replies != rep.Sent || len(rep.Errors) != 0 {
+		t.Fatalf("%d replies to %d messages, errors %v; want all answered\nserver logs:\n%s", rep.Replies, rep.Sent, rep.Errors, srv.Logs)
+	}
+	m := rep.FakeLLM
+	if m == nil {
+		t.Fatalf("no fake_llm in the report:\n%s", out)
+	}
+	if m.Calls != int64(rep.Replies) {
+		t.Errorf("the model served %d calls for %d FAQ replies, want one each", m.Calls, rep.Replies)
+	}
+	if m.ScriptedReplies != int64(rep.Replies) {
+		t.Errorf("%d of %d replies carry the model's text, want all\nserver logs:\n%s", m.ScriptedReplies, rep.Replies, srv.Logs)
+	}
+	if l := rep.Latency; l.Min < float64(latency.Milliseconds()) || rep.ByKind["faq"].N != rep.Replies {
+		t.Errorf("latency %+v over %d faq replies: want every reply after the model's %v", l, rep.ByKind["faq"].N, latency)
 	}
 }

@@ -11,6 +11,10 @@
 //		return llmtest.Text("Your order ships today.")
 //	})
 //	client, err := llm.New(llm.Config{BaseURL: srv.URL, Model: "test"}, nil)
+//
+// Start runs the same server on a chosen address outside a test, for load
+// runs (xiaoer bench --fake-llm): the package does not import testing, so
+// a command may link it.
 package llmtest
 
 import (
@@ -18,11 +22,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
+	"sync/atomic"
 	"time"
 
 	"github.com/xiaoer-cs/xiaoer/bot/llm"
@@ -91,23 +96,60 @@ type Server struct {
 	done     chan struct{}
 	stopOnce sync.Once
 
+	// forget: keep no requests (a started server, under load).
+	forget bool
+	served atomic.Int64 // chat-completions requests answered or failed by script
+
 	mu   sync.Mutex
 	reqs []*Received // guarded by mu, as are the FirstChunkAt fields
 }
 
+// TB is the part of testing.TB that NewServer uses. It is an interface of
+// its own so that this package does not import testing.
+type TB interface {
+	Helper()
+	Cleanup(func())
+}
+
 // NewServer starts a server answering with script. It is closed when the
 // test ends.
-func NewServer(t testing.TB, script Script) *Server {
+func NewServer(t TB, script Script) *Server {
 	t.Helper()
 	s := &Server{script: script, done: make(chan struct{})}
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.hs.URL + "/v1"
-	t.Cleanup(func() {
-		s.stop()
-		s.hs.Close()
-	})
+	t.Cleanup(s.Close)
 	return s
 }
+
+// Start starts a server answering with script on addr (host:port; port 0
+// picks a free one), for use outside tests: a load run against a server
+// configured with URL. It keeps no requests (Requests returns none, so a
+// long run does not hold every body); Served counts them. Close stops it.
+func Start(addr string, script Script) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("llmtest: listen on %s: %w", addr, err)
+	}
+	s := &Server{script: script, done: make(chan struct{}), forget: true}
+	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.hs.Listener.Close()
+	s.hs.Listener = ln
+	s.hs.Start()
+	s.URL = s.hs.URL + "/v1"
+	return s, nil
+}
+
+// Close ends every delay and stall, drops the replies still streaming and
+// waits for their handlers. It is safe to call more than once.
+func (s *Server) Close() {
+	s.stop()
+	s.hs.Close()
+}
+
+// Served returns how many chat-completions requests the script has
+// answered so far.
+func (s *Server) Served() int64 { return s.served.Load() }
 
 // Requests returns copies of the requests received so far, in arrival
 // order.
@@ -171,11 +213,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Header = r.Header.Clone()
-	s.mu.Lock()
-	s.reqs = append(s.reqs, rec)
-	s.mu.Unlock()
+	if !s.forget {
+		s.mu.Lock()
+		s.reqs = append(s.reqs, rec)
+		s.mu.Unlock()
+	}
 
 	reply := s.script(rec)
+	s.served.Add(1)
 	if !s.sleep(r, reply.HeaderDelay) {
 		return
 	}

@@ -291,3 +291,44 @@ func TestToolResults(t *testing.T) {
 		t.Errorf("LastUser %q, ToolResults %+v", r.LastUser(), got)
 	}
 }
+
+// TestStart runs the server outside a test's cleanup, as a load run does:
+// on the address asked for, streaming the same events, counting requests
+// without keeping them, and refusing connections once closed.
+func TestStart(t *testing.T) {
+	srv, err := llmtest.Start("127.0.0.1:0", func(r *llmtest.Received) llmtest.Reply {
+		return llmtest.Text("Shipping takes two days.")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") || !strings.HasSuffix(srv.URL, "/v1") {
+		t.Errorf("URL = %q", srv.URL)
+	}
+	for range 2 {
+		resp := post(t, srv.URL+"/chat/completions", streamBody)
+		chunks, done := readEvents(t, resp.Body)
+		var text strings.Builder
+		for _, c := range chunks {
+			for _, ch := range c.Choices {
+				text.WriteString(ch.Delta.Content)
+			}
+		}
+		if !done || text.String() != "Shipping takes two days." {
+			t.Errorf("stream: %q, [DONE] %v", text.String(), done)
+		}
+	}
+	if n := srv.Served(); n != 2 {
+		t.Errorf("Served = %d, want 2", n)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("a started server kept %d requests, want none", n)
+	}
+	srv.Close()
+	srv.Close() // twice is fine
+	if resp, err := http.Post(srv.URL+"/chat/completions", "application/json", strings.NewReader(streamBody)); err == nil {
+		resp.Body.Close()
+		t.Error("closed server still answers")
+	}
+}
