@@ -13,35 +13,36 @@ var _ bot.UsageLedger = (*Store)(nil)
 // AddUsage adds one turn's model use to the conversation's row for day.
 // first is true when the conversation had used the model on no day before.
 func (s *Store) AddUsage(ctx context.Context, conversationID, day string, u llm.Usage, cost float64) (first bool, err error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("sqlite: add model use: begin: %w", err)
-	}
-	defer tx.Rollback()
+	// A model turn also stores two messages: its usage joins their group
+	// commit instead of paying an fsync of its own.
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM llm_usage WHERE conversation_id = ?`, conversationID).Scan(&n); err != nil {
-		return false, fmt.Errorf("sqlite: add model use: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO llm_usage (conversation_id, day, prompt_tokens, completion_tokens, cost, turns)
+	err = s.group.do(ctx, func(ctx context.Context, b *batchTx) error {
+		tx := b.tx
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM llm_usage WHERE conversation_id = ?`, conversationID).Scan(&n); err != nil {
+			return fmt.Errorf("sqlite: add model use: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO llm_usage (conversation_id, day, prompt_tokens, completion_tokens, cost, turns)
 		VALUES (?, ?, ?, ?, ?, 1)
 		ON CONFLICT (conversation_id, day) DO UPDATE SET prompt_tokens = prompt_tokens + excluded.prompt_tokens,
 		completion_tokens = completion_tokens + excluded.completion_tokens, cost = cost + excluded.cost, turns = turns + 1`,
-		conversationID, day, u.PromptTokens, u.CompletionTokens, cost); err != nil {
-		return false, fmt.Errorf("sqlite: add model use: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO llm_usage_owner_day (owner, day, tokens)
+			conversationID, day, u.PromptTokens, u.CompletionTokens, cost); err != nil {
+			return fmt.Errorf("sqlite: add model use: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO llm_usage_owner_day (owner, day, tokens)
 		VALUES (COALESCE((SELECT owner FROM conversations WHERE id = ?), ''), ?, ?)
 		ON CONFLICT (owner, day) DO UPDATE SET tokens = tokens + excluded.tokens`,
-		conversationID, day, u.Total()); err != nil {
-		return false, fmt.Errorf("sqlite: add model use per owner: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO llm_usage_day (day, tokens, cost) VALUES (?, ?, ?)
+			conversationID, day, u.Total()); err != nil {
+			return fmt.Errorf("sqlite: add model use per owner: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO llm_usage_day (day, tokens, cost) VALUES (?, ?, ?)
 		ON CONFLICT (day) DO UPDATE SET tokens = tokens + excluded.tokens, cost = cost + excluded.cost`,
-		day, u.Total(), cost); err != nil {
-		return false, fmt.Errorf("sqlite: add model use per day: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("sqlite: add model use: commit: %w", err)
+			day, u.Total(), cost); err != nil {
+			return fmt.Errorf("sqlite: add model use per day: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
 	}
 	return n == 0, nil
 }
