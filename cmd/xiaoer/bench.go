@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -411,6 +412,21 @@ func (c *benchConn) isClosed() bool {
 	}
 }
 
+// skipPrefixes start the frames that never end a wait (acks, typing,
+// streamed deltas), as the server encodes them. Recognising them without
+// decoding keeps the bench's own CPU for the sockets: it shares the
+// machine with the server it measures. Anything else is decoded.
+var skipPrefixes = [][]byte{[]byte(`{"type":"ack"`), []byte(`{"type":"typing"`), []byte(`{"type":"delta"`)}
+
+func skipFrame(data []byte) bool {
+	for _, p := range skipPrefixes {
+		if bytes.HasPrefix(data, p) {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *benchConn) read(idle bool) {
 	defer close(c.closed)
 	for {
@@ -418,7 +434,7 @@ func (c *benchConn) read(idle bool) {
 		if err != nil {
 			return
 		}
-		if idle {
+		if idle || skipFrame(data) {
 			continue
 		}
 		var f benchFrame
