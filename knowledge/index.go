@@ -14,6 +14,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"go.etcd.io/bbolt"
 )
 
@@ -320,6 +321,9 @@ func (ix *Index) Rebuild(ctx context.Context, entries []Entry, rev int64) error 
 			return fail(err)
 		}
 	}
+	if err := compact(ctx, idx); err != nil {
+		return fail(err)
+	}
 	b := idx.NewBatch()
 	b.SetInternal(keySchema, []byte(ix.cfg.schema()))
 	b.SetInternal(keyRevision, []byte(strconv.FormatInt(rev, 10)))
@@ -453,4 +457,52 @@ func fromStored(v any) (Entry, error) {
 	var e Entry
 	err := json.NewDecoder(strings.NewReader(s)).Decode(&e)
 	return e, err
+}
+
+// compact merges a freshly built scorch index into one segment. Rebuild
+// indexes in batches of rebuildBatch entries, each a segment of its own
+// (50 at 100k entries); every search term is then looked up in every
+// segment, and scorch would go on merging them in the background, taking
+// CPU from searches, for a while after the swap. Merging once, before the
+// index goes live, avoids both. The merged layout is persisted by the next
+// batch (which waits for persistence). Memory indexes (upsidedown) have no
+// segments and are left alone.
+func compact(ctx context.Context, idx bleve.Index) error {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	s, ok := adv.(interface {
+		ForceMerge(context.Context, *mergeplan.MergePlanOptions) error
+		StatsMap() map[string]any
+	})
+	if !ok {
+		return nil
+	}
+	// One merge task takes every segment: merging 50 segments at once
+	// writes the postings once, where the default of 10 per task writes
+	// them twice.
+	opts := mergeplan.SingleSegmentMergePlanOptions
+	opts.SegmentsPerMergeTask = 1 << 20
+	for range 4 { // one pass merges all; a second catches a segment a merge was racing with
+		if rootSegments(s.StatsMap()) <= 1 {
+			return nil
+		}
+		if err := s.ForceMerge(ctx, &opts); err != nil {
+			return fmt.Errorf("compact: %w", err)
+		}
+	}
+	return nil
+}
+
+// rootSegments reads the number of segments a scorch index's live snapshot
+// has from its stats.
+func rootSegments(stats map[string]any) uint64 {
+	var n uint64
+	for _, k := range []string{"TotFileSegmentsAtRoot", "TotMemorySegmentsAtRoot"} {
+		if v, ok := stats[k].(uint64); ok {
+			n += v
+		}
+	}
+	return n
 }

@@ -336,25 +336,11 @@ func (ix *Index) termStats(idx bleve.Index) (*termStats, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := idx.FieldDict(fieldPhrasings)
+	df, err := fieldDF(idx, fieldPhrasings)
 	if err != nil {
 		return nil, err
 	}
-	s := &termStats{n: float64(n), df: make(map[string]float64)}
-	for {
-		de, err := d.Next()
-		if err != nil {
-			_ = d.Close()
-			return nil, err
-		}
-		if de == nil {
-			break
-		}
-		s.df[de.Term] = float64(de.Count)
-	}
-	if err := d.Close(); err != nil {
-		return nil, err
-	}
+	s := &termStats{n: float64(n), df: df}
 
 	ix.statsMu.Lock()
 	if ix.statsGen == gen {

@@ -1,0 +1,92 @@
+package knowledge
+
+import (
+	"fmt"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+)
+
+// fieldDF returns the document frequency of every term of field.
+//
+// bleve's FieldDict cannot be trusted for this on a scorch index whose
+// segments have been merged (zapx v17.2.5, blevesearch/zapx#445, unfixed
+// in a release): a merged segment stores a term held by one document in
+// the "1-hit" encoding, and the segment's dictionary iterator, which
+// reuses one postings list for every term, keeps that state, so every
+// later term of the segment reports a count of 1. Merges happen after a
+// Rebuild (compact) and in the background as edits add segments; the
+// counts then came out as 1 for most terms (at 10k synthetic entries the
+// counts summed to 56,470 where they should sum to 433,270), every term
+// looked rare, and Confidence and the common-term cut were wrong.
+//
+// So the dictionary is read segment by segment, and after any term with
+// a count of at most 1 (the only kind that can leave the stale state) the
+// iterator is started afresh just past that term. A term's count includes
+// documents deleted or replaced but not yet merged away, as FieldDict's
+// did. A non-scorch index (the in-memory upsidedown one) has no such
+// encoding and is read through FieldDict.
+func fieldDF(idx bleve.Index, field string) (map[string]float64, error) {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		return fieldDictDF(idx, field)
+	}
+	df := make(map[string]float64)
+	for _, ss := range snap.Segments() {
+		dict, err := ss.Segment().Dictionary(field)
+		if err != nil {
+			return nil, fmt.Errorf("dictionary of %s: %w", field, err)
+		}
+		var start []byte
+		for again := true; again; {
+			again = false
+			it := dict.AutomatonIterator(nil, start, nil)
+			for {
+				de, err := it.Next()
+				if err != nil {
+					return nil, fmt.Errorf("dictionary of %s: %w", field, err)
+				}
+				if de == nil {
+					break
+				}
+				df[de.Term] += float64(de.Count)
+				if de.Count <= 1 {
+					start = append(append(start[:0], de.Term...), 0) // the next term on
+					again = true
+					break
+				}
+			}
+		}
+	}
+	return df, nil
+}
+
+// fieldDictDF reads document frequencies through bleve's FieldDict.
+func fieldDictDF(idx bleve.Index, field string) (map[string]float64, error) {
+	d, err := idx.FieldDict(field)
+	if err != nil {
+		return nil, err
+	}
+	df := make(map[string]float64)
+	for {
+		de, err := d.Next()
+		if err != nil {
+			_ = d.Close()
+			return nil, err
+		}
+		if de == nil {
+			break
+		}
+		df[de.Term] += float64(de.Count)
+	}
+	return df, d.Close()
+}
