@@ -51,6 +51,10 @@ type Index struct {
 	statsGen uint64     // bumped by every write, so a stale build is not cached
 
 	synonyms atomic.Pointer[synonymSet] // applied to queries; swapped whole by SetSynonyms
+
+	// gen counts changes that can change a search result: every write
+	// (after it is applied) and every synonym change. See generation.
+	gen atomic.Uint64
 }
 
 // ErrClosed is returned by Index methods called after Close.

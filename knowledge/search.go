@@ -350,10 +350,17 @@ func (ix *Index) termStats(idx bleve.Index) (*termStats, error) {
 	return s, nil
 }
 
-// invalidate marks the cached stats stale after a write.
+// invalidate marks the cached stats stale after a write, and moves the
+// index to a new generation.
 func (ix *Index) invalidate() {
 	ix.statsMu.Lock()
 	ix.stats = nil
 	ix.statsGen++
 	ix.statsMu.Unlock()
+	ix.gen.Add(1)
 }
+
+// generation identifies the index's content and synonyms: it grows after
+// every write is applied and every synonym change. A search that read
+// generation g before it started saw at least everything up to g.
+func (ix *Index) generation() uint64 { return ix.gen.Load() }
