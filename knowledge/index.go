@@ -317,7 +317,7 @@ func (ix *Index) Rebuild(ctx context.Context, entries []Entry, rev int64) error 
 		}
 		b := idx.NewBatch()
 		for _, e := range entries[start:min(start+rebuildBatch, len(entries))] {
-			if err := b.Index(e.ID, toDoc(e)); err != nil {
+			if err := b.Index(e.ID, ix.toDoc(e)); err != nil {
 				return fail(fmt.Errorf("index %q: %w", e.ID, err))
 			}
 		}
@@ -411,7 +411,7 @@ func (ix *Index) Apply(ctx context.Context, upsert []Entry, deleteIDs []string, 
 		b.Delete(id)
 	}
 	for _, e := range upsert {
-		if err := b.Index(e.ID, toDoc(e)); err != nil {
+		if err := b.Index(e.ID, ix.toDoc(e)); err != nil {
 			return fmt.Errorf("knowledge: apply: index %q: %w", e.ID, err)
 		}
 	}
@@ -425,7 +425,7 @@ func (ix *Index) Apply(ctx context.Context, upsert []Entry, deleteIDs []string, 
 }
 
 // toDoc is the bleve document for e.
-func toDoc(e Entry) map[string]any {
+func (ix *Index) toDoc(e Entry) map[string]any {
 	js, _ := json.Marshal(e) // cannot fail: strings only
 	loc := e.Locale
 	if loc == "" {
@@ -442,6 +442,7 @@ func toDoc(e Entry) map[string]any {
 		fieldLocale:    loc,
 		fieldTags:      nonNilStrings(e.Tags),
 		fieldEntry:     string(js),
+		fieldTerms:     ix.phrasingTerms(e),
 	}
 }
 

@@ -81,14 +81,22 @@ type entryFeatures struct {
 
 // features computes e's entryFeatures.
 func (ix *Index) features(e Entry, stats *termStats) *entryFeatures {
-	f := &entryFeatures{e: e, phrasings: make([]weighted, 0, 1+len(e.Alternates)), centroid: make(map[string]float64, 16)}
+	pws := make([]weighted, 0, 1+len(e.Alternates))
 	for i := 0; i <= len(e.Alternates); i++ {
 		p := e.Question
 		if i > 0 {
 			p = e.Alternates[i-1]
 		}
-		pw := ix.phrasingWeights(p, stats)
-		f.phrasings = append(f.phrasings, pw)
+		pws = append(pws, ix.phrasingWeights(p, stats))
+	}
+	return newEntryFeatures(e, pws)
+}
+
+// newEntryFeatures builds e's entryFeatures from its phrasings' weighted
+// terms (the question, then each alternate).
+func newEntryFeatures(e Entry, pws []weighted) *entryFeatures {
+	f := &entryFeatures{e: e, phrasings: pws, centroid: make(map[string]float64, 16)}
+	for _, pw := range pws {
 		if pw.sum <= 0 {
 			continue
 		}

@@ -266,17 +266,29 @@ func (ix *Index) hitFeatures(idx bleve.Index, id string, stats *termStats) (*ent
 	if doc == nil {
 		return nil, fmt.Errorf("entry %q is not in the index", id)
 	}
-	var stored []byte
+	var stored, terms []byte
 	doc.VisitFields(func(f index.Field) {
-		if f.Name() == fieldEntry {
+		switch f.Name() {
+		case fieldEntry:
 			stored = f.Value()
+		case fieldTerms:
+			terms = f.Value()
 		}
 	})
 	e, err := fromStored(string(stored))
 	if err != nil {
 		return nil, err
 	}
-	f := ix.features(e, stats)
+	var f *entryFeatures
+	if pts := splitPhrasingTerms(string(terms)); len(pts) == 1+len(e.Alternates) {
+		pws := make([]weighted, len(pts))
+		for i, ts := range pts {
+			pws[i] = stats.weigh(ts, ix.cfg.UnknownDF)
+		}
+		f = newEntryFeatures(e, pws)
+	} else {
+		f = ix.features(e, stats) // cannot happen with this schema; analyse afresh
+	}
 	if stats.cachedEntries.Load() < maxCachedEntries {
 		if _, loaded := stats.entries.LoadOrStore(id, f); !loaded {
 			stats.cachedEntries.Add(1)

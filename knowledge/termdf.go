@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -89,4 +90,41 @@ func fieldDictDF(idx bleve.Index, field string) (map[string]float64, error) {
 		df[de.Term] += float64(de.Count)
 	}
 	return df, d.Close()
+}
+
+// Separators of the stored phrasing terms: the analyzer never leaves
+// control characters in a term.
+const (
+	termSep     = "\x1f"
+	phrasingSep = "\x1e"
+)
+
+// phrasingTerms is what fieldTerms stores for e: each phrasing's distinct
+// analysed terms (Index.terms), the question's first.
+func (ix *Index) phrasingTerms(e Entry) string {
+	var b strings.Builder
+	for i := 0; i <= len(e.Alternates); i++ {
+		p := e.Question
+		if i > 0 {
+			p = e.Alternates[i-1]
+			b.WriteString(phrasingSep)
+		}
+		b.WriteString(strings.Join(ix.terms(p), termSep))
+	}
+	return b.String()
+}
+
+// splitPhrasingTerms undoes phrasingTerms.
+func splitPhrasingTerms(s string) [][]string {
+	if s == "" {
+		return nil
+	}
+	ps := strings.Split(s, phrasingSep)
+	out := make([][]string, len(ps))
+	for i, p := range ps {
+		if p != "" {
+			out[i] = strings.Split(p, termSep)
+		}
+	}
+	return out
 }

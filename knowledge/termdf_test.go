@@ -2,6 +2,8 @@ package knowledge
 
 import (
 	"context"
+	"math"
+	"reflect"
 	"testing"
 )
 
@@ -67,6 +69,37 @@ func TestPhrasingDFAfterMerge(t *testing.T) {
 	for _, term := range ix.terms(e.Question) {
 		if got := stats.df[term]; got != want[term]+1 {
 			t.Errorf("after adding an entry df[%q] = %v, want %v", term, got, want[term]+1)
+		}
+	}
+}
+
+// TestStoredTermsScoreLikeAnalysis: a hit's features, built from the
+// terms stored at index time, are those analysing its phrasings gives.
+func TestStoredTermsScoreLikeAnalysis(t *testing.T) {
+	f := newSynthFAQ(300)
+	entries := append(f.entries, Entry{ID: "q-only-stop", Question: "the", Alternates: []string{"how to return shoes", "退货 怎么 办"}, Answer: "a"})
+	ix := openEvalIndex(t, defaultConfig(), entries)
+	stats, err := ix.termStats(ix.idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		got, err := ix.hitFeatures(ix.idx, e.ID, stats)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ix.features(e, stats)
+		if !reflect.DeepEqual(got.phrasings, want.phrasings) {
+			t.Fatalf("%s: phrasings from stored terms differ from analysis:\n got %+v\nwant %+v", e.ID, got.phrasings, want.phrasings)
+		}
+		// (the centroid norm is summed in map order: equal to rounding)
+		if len(got.centroid) != len(want.centroid) || math.Abs(got.cnorm-want.cnorm) > 1e-9 {
+			t.Fatalf("%s: centroid from stored terms differs: %v (norm %v), want %v (norm %v)", e.ID, got.centroid, got.cnorm, want.centroid, want.cnorm)
+		}
+		for term, v := range want.centroid {
+			if math.Abs(got.centroid[term]-v) > 1e-9 {
+				t.Fatalf("%s: centroid[%q] = %v, want %v", e.ID, term, got.centroid[term], v)
+			}
 		}
 	}
 }
