@@ -124,13 +124,21 @@ func (ix *Index) scoreFeatures(aq *analysedQuery, f *entryFeatures) entryScore {
 	}
 	exp := ix.cfg.QueryExponent
 	centroid, cnorm := f.centroid, f.cnorm
+	// pCredit is the best credit each phrasing term earned, as a list: a
+	// phrasing has a handful of terms, and a map per phrasing per hit was
+	// most of a search's garbage.
+	type credit struct {
+		term string
+		c    float64
+	}
+	var pCredit []credit
 	for i, pw := range f.phrasings {
 		if pw.sum <= 0 {
 			continue
 		}
 		has := func(t string) bool { _, ok := pw.w[t]; return ok }
 		qCovered, pCovered := 0.0, 0.0
-		var pCredit map[string]float64
+		pCredit = pCredit[:0]
 		for j := range aq.terms {
 			qt := &aq.terms[j]
 			c := altIn(qt, has)
@@ -140,20 +148,24 @@ func (ix *Index) scoreFeatures(aq *analysedQuery, f *entryFeatures) entryScore {
 			if qt.content {
 				qCovered += qt.weight * c
 			}
-			if pCredit == nil {
-				pCredit = make(map[string]float64, 8)
-			}
 			for _, a := range qt.alts {
 				if !allIn(a.terms, has) {
 					continue
 				}
+			terms:
 				for _, t := range a.terms {
-					pCredit[t] = max(pCredit[t], a.credit)
+					for k := range pCredit {
+						if pCredit[k].term == t {
+							pCredit[k].c = max(pCredit[k].c, a.credit)
+							continue terms
+						}
+					}
+					pCredit = append(pCredit, credit{t, a.credit})
 				}
 			}
 		}
-		for t, c := range pCredit {
-			pCovered += pw.w[t] * c
+		for _, pc := range pCredit {
+			pCovered += pw.w[pc.term] * pc.c
 		}
 		conf := math.Pow(qCovered/aq.sum, exp) * math.Pow(min(pCovered/pw.sum, 1), 1-exp)
 		if conf > s.phrasing || s.best < 0 {
