@@ -21,11 +21,12 @@ import (
 // counts summed to 56,470 where they should sum to 433,270), every term
 // looked rare, and Confidence and the common-term cut were wrong.
 //
-// So the dictionary is read segment by segment, and after any term with
-// a count of at most 1 (the only kind that can leave the stale state) the
-// iterator is started afresh just past that term. A term's count includes
-// documents deleted or replaced but not yet merged away, as FieldDict's
-// did. A non-scorch index (the in-memory upsidedown one) has no such
+// The stale state makes a term report exactly 1 (or 0), so a count of 2
+// or more is right; a count of at most 1 is checked by looking the term's
+// postings up afresh. So the dictionary is read segment by segment (the
+// per-segment lookups need the segment), counting, as FieldDict did,
+// documents deleted or replaced but not yet merged away. A non-scorch
+// index (the in-memory upsidedown one) has no such
 // encoding and is read through FieldDict.
 func fieldDF(idx bleve.Index, field string) (map[string]float64, error) {
 	adv, err := idx.Advanced()
@@ -42,30 +43,34 @@ func fieldDF(idx bleve.Index, field string) (map[string]float64, error) {
 		return fieldDictDF(idx, field)
 	}
 	df := make(map[string]float64)
+	var term []byte
 	for _, ss := range snap.Segments() {
 		dict, err := ss.Segment().Dictionary(field)
 		if err != nil {
 			return nil, fmt.Errorf("dictionary of %s: %w", field, err)
 		}
-		var start []byte
-		for again := true; again; {
-			again = false
-			it := dict.AutomatonIterator(nil, start, nil)
-			for {
-				de, err := it.Next()
-				if err != nil {
-					return nil, fmt.Errorf("dictionary of %s: %w", field, err)
-				}
-				if de == nil {
-					break
-				}
-				df[de.Term] += float64(de.Count)
-				if de.Count <= 1 {
-					start = append(append(start[:0], de.Term...), 0) // the next term on
-					again = true
-					break
-				}
+		pl, err := dict.PostingsList(nil, nil, nil) // a postings list to reuse for the checks
+		if err != nil {
+			return nil, fmt.Errorf("dictionary of %s: %w", field, err)
+		}
+		it := dict.AutomatonIterator(nil, nil, nil)
+		for {
+			de, err := it.Next()
+			if err != nil {
+				return nil, fmt.Errorf("dictionary of %s: %w", field, err)
 			}
+			if de == nil {
+				break
+			}
+			n := de.Count
+			if n <= 1 {
+				term = append(term[:0], de.Term...)
+				if pl, err = dict.PostingsList(term, nil, pl); err != nil {
+					return nil, fmt.Errorf("postings of %q in %s: %w", de.Term, field, err)
+				}
+				n = pl.Count()
+			}
+			df[de.Term] += float64(n)
 		}
 	}
 	return df, nil
