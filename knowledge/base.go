@@ -112,6 +112,9 @@ type Base struct {
 	logger *slog.Logger
 	now    func() time.Time
 	dense  *dense // nil: keyword search only (see UseEmbeddings)
+	// answers caches keyword search results for repeated questions; an
+	// index write makes every cached result stale (Index.generation).
+	answers *answerCache
 
 	mu sync.Mutex // serialises writes, so the index applies store revisions in order
 }
@@ -121,7 +124,7 @@ func NewBase(store Store, ix *Index, logger *slog.Logger) *Base {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Base{store: store, ix: ix, logger: logger, now: time.Now}
+	return &Base{store: store, ix: ix, logger: logger, now: time.Now, answers: newAnswerCache(answerCacheSize)}
 }
 
 // Sync rebuilds the index from the store when the index's revision differs
@@ -211,7 +214,7 @@ func (b *Base) Entries(ctx context.Context) ([]Entry, error) {
 // keyword result stands alone.
 func (b *Base) Search(ctx context.Context, q string, opts SearchOptions) (Result, error) {
 	if b.dense == nil {
-		return b.ix.Search(ctx, q, opts)
+		return b.searchCached(ctx, q, opts)
 	}
 	limit := opts.Limit
 	if limit <= 0 {
@@ -231,6 +234,30 @@ func (b *Base) Search(ctx context.Context, q string, opts SearchOptions) (Result
 		return lex, nil
 	}
 	return b.dense.fuse(b.ix, q, locale, lex, b.dense.top(qv, locale, opts), limit), nil
+}
+
+// searchCached is Index.Search through the answer cache: a question asked
+// again with the same options, while the index is unchanged, gets the
+// result computed the first time. A write to the index (an edit, import,
+// delete, rebuild or synonym change) is seen by the next search.
+func (b *Base) searchCached(ctx context.Context, q string, opts SearchOptions) (Result, error) {
+	k, ok := answerKeyOf(q, opts)
+	if !ok || b.answers == nil {
+		return b.ix.Search(ctx, q, opts)
+	}
+	// The generation is read before searching, so a result computed from
+	// an index a write has changed since is stored under the older
+	// generation, which no later search asks for.
+	gen := b.ix.generation()
+	if res, hit := b.answers.get(gen, k); hit {
+		return res, nil
+	}
+	res, err := b.ix.Search(ctx, q, opts)
+	if err != nil {
+		return res, err
+	}
+	b.answers.put(gen, k, res)
+	return res, nil
 }
 
 // Facets returns the categories, tags and locales in use.

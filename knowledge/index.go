@@ -14,6 +14,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"go.etcd.io/bbolt"
 )
 
@@ -50,6 +51,10 @@ type Index struct {
 	statsGen uint64     // bumped by every write, so a stale build is not cached
 
 	synonyms atomic.Pointer[synonymSet] // applied to queries; swapped whole by SetSynonyms
+
+	// gen counts changes that can change a search result: every write
+	// (after it is applied) and every synonym change. See generation.
+	gen atomic.Uint64
 }
 
 // ErrClosed is returned by Index methods called after Close.
@@ -312,13 +317,16 @@ func (ix *Index) Rebuild(ctx context.Context, entries []Entry, rev int64) error 
 		}
 		b := idx.NewBatch()
 		for _, e := range entries[start:min(start+rebuildBatch, len(entries))] {
-			if err := b.Index(e.ID, toDoc(e)); err != nil {
+			if err := b.Index(e.ID, ix.toDoc(e)); err != nil {
 				return fail(fmt.Errorf("index %q: %w", e.ID, err))
 			}
 		}
 		if err := idx.Batch(b); err != nil {
 			return fail(err)
 		}
+	}
+	if err := compact(ctx, idx); err != nil {
+		return fail(err)
 	}
 	b := idx.NewBatch()
 	b.SetInternal(keySchema, []byte(ix.cfg.schema()))
@@ -403,7 +411,7 @@ func (ix *Index) Apply(ctx context.Context, upsert []Entry, deleteIDs []string, 
 		b.Delete(id)
 	}
 	for _, e := range upsert {
-		if err := b.Index(e.ID, toDoc(e)); err != nil {
+		if err := b.Index(e.ID, ix.toDoc(e)); err != nil {
 			return fmt.Errorf("knowledge: apply: index %q: %w", e.ID, err)
 		}
 	}
@@ -417,7 +425,7 @@ func (ix *Index) Apply(ctx context.Context, upsert []Entry, deleteIDs []string, 
 }
 
 // toDoc is the bleve document for e.
-func toDoc(e Entry) map[string]any {
+func (ix *Index) toDoc(e Entry) map[string]any {
 	js, _ := json.Marshal(e) // cannot fail: strings only
 	loc := e.Locale
 	if loc == "" {
@@ -434,6 +442,7 @@ func toDoc(e Entry) map[string]any {
 		fieldLocale:    loc,
 		fieldTags:      nonNilStrings(e.Tags),
 		fieldEntry:     string(js),
+		fieldTerms:     ix.phrasingTerms(e),
 	}
 }
 
@@ -453,4 +462,52 @@ func fromStored(v any) (Entry, error) {
 	var e Entry
 	err := json.NewDecoder(strings.NewReader(s)).Decode(&e)
 	return e, err
+}
+
+// compact merges a freshly built scorch index into one segment. Rebuild
+// indexes in batches of rebuildBatch entries, each a segment of its own
+// (50 at 100k entries); every search term is then looked up in every
+// segment, and scorch would go on merging them in the background, taking
+// CPU from searches, for a while after the swap. Merging once, before the
+// index goes live, avoids both. The merged layout is persisted by the next
+// batch (which waits for persistence). Memory indexes (upsidedown) have no
+// segments and are left alone.
+func compact(ctx context.Context, idx bleve.Index) error {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	s, ok := adv.(interface {
+		ForceMerge(context.Context, *mergeplan.MergePlanOptions) error
+		StatsMap() map[string]any
+	})
+	if !ok {
+		return nil
+	}
+	// One merge task takes every segment: merging 50 segments at once
+	// writes the postings once, where the default of 10 per task writes
+	// them twice.
+	opts := mergeplan.SingleSegmentMergePlanOptions
+	opts.SegmentsPerMergeTask = 1 << 20
+	for range 4 { // one pass merges all; a second catches a segment a merge was racing with
+		if rootSegments(s.StatsMap()) <= 1 {
+			return nil
+		}
+		if err := s.ForceMerge(ctx, &opts); err != nil {
+			return fmt.Errorf("compact: %w", err)
+		}
+	}
+	return nil
+}
+
+// rootSegments reads the number of segments a scorch index's live snapshot
+// has from its stats.
+func rootSegments(stats map[string]any) uint64 {
+	var n uint64
+	for _, k := range []string{"TotFileSegmentsAtRoot", "TotMemorySegmentsAtRoot"} {
+		if v, ok := stats[k].(uint64); ok {
+			n += v
+		}
+	}
+	return n
 }

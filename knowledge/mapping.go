@@ -24,6 +24,9 @@ const (
 	fieldLocale    = "locale"
 	fieldTags      = "tags"
 	fieldEntry     = "entry" // the entry as JSON, stored only
+	// fieldTerms holds each phrasing's analysed terms (see phrasingTerms),
+	// stored only, so re-scoring a hit never runs the analyzer.
+	fieldTerms = "terms"
 )
 
 // localeAnyKey is what an entry with an empty locale is indexed under, so a
@@ -121,7 +124,8 @@ func defaultConfig() indexConfig {
 // needs a reindex; an index with another version is recreated on open.
 // 3: one phrasings field (no question and alternates fields); the index
 // analyzer keeps question words, negations and particles.
-const schemaVersion = 3
+// 4: the phrasings' analysed terms are stored (fieldTerms).
+const schemaVersion = 4
 
 func (c indexConfig) schema() string {
 	return fmt.Sprintf("v%d/%s", schemaVersion, c.Analyzer)
@@ -219,6 +223,7 @@ func newMapping(c indexConfig) (*mapping.IndexMappingImpl, error) {
 	doc.AddFieldMappingsAt(fieldLocale, kw())
 	doc.AddFieldMappingsAt(fieldTags, kw())
 	doc.AddFieldMappingsAt(fieldEntry, stored)
+	doc.AddFieldMappingsAt(fieldTerms, stored)
 
 	m.DefaultMapping = doc
 	m.DefaultAnalyzer = c.Analyzer

@@ -266,17 +266,29 @@ func (ix *Index) hitFeatures(idx bleve.Index, id string, stats *termStats) (*ent
 	if doc == nil {
 		return nil, fmt.Errorf("entry %q is not in the index", id)
 	}
-	var stored []byte
+	var stored, terms []byte
 	doc.VisitFields(func(f index.Field) {
-		if f.Name() == fieldEntry {
+		switch f.Name() {
+		case fieldEntry:
 			stored = f.Value()
+		case fieldTerms:
+			terms = f.Value()
 		}
 	})
 	e, err := fromStored(string(stored))
 	if err != nil {
 		return nil, err
 	}
-	f := ix.features(e, stats)
+	var f *entryFeatures
+	if pts := splitPhrasingTerms(string(terms)); len(pts) == 1+len(e.Alternates) {
+		pws := make([]weighted, len(pts))
+		for i, ts := range pts {
+			pws[i] = stats.weigh(ts, ix.cfg.UnknownDF)
+		}
+		f = newEntryFeatures(e, pws)
+	} else {
+		f = ix.features(e, stats) // cannot happen with this schema; analyse afresh
+	}
 	if stats.cachedEntries.Load() < maxCachedEntries {
 		if _, loaded := stats.entries.LoadOrStore(id, f); !loaded {
 			stats.cachedEntries.Add(1)
@@ -336,25 +348,11 @@ func (ix *Index) termStats(idx bleve.Index) (*termStats, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := idx.FieldDict(fieldPhrasings)
+	df, err := fieldDF(idx, fieldPhrasings)
 	if err != nil {
 		return nil, err
 	}
-	s := &termStats{n: float64(n), df: make(map[string]float64)}
-	for {
-		de, err := d.Next()
-		if err != nil {
-			_ = d.Close()
-			return nil, err
-		}
-		if de == nil {
-			break
-		}
-		s.df[de.Term] = float64(de.Count)
-	}
-	if err := d.Close(); err != nil {
-		return nil, err
-	}
+	s := &termStats{n: float64(n), df: df}
 
 	ix.statsMu.Lock()
 	if ix.statsGen == gen {
@@ -364,10 +362,17 @@ func (ix *Index) termStats(idx bleve.Index) (*termStats, error) {
 	return s, nil
 }
 
-// invalidate marks the cached stats stale after a write.
+// invalidate marks the cached stats stale after a write, and moves the
+// index to a new generation.
 func (ix *Index) invalidate() {
 	ix.statsMu.Lock()
 	ix.stats = nil
 	ix.statsGen++
 	ix.statsMu.Unlock()
+	ix.gen.Add(1)
 }
+
+// generation identifies the index's content and synonyms: it grows after
+// every write is applied and every synonym change. A search that read
+// generation g before it started saw at least everything up to g.
+func (ix *Index) generation() uint64 { return ix.gen.Load() }

@@ -83,6 +83,7 @@ func (ix *Index) SetSynonyms(groups []SynonymGroup) error {
 		return err
 	}
 	ix.synonyms.Store(set)
+	ix.gen.Add(1)
 	return nil
 }
 
