@@ -101,3 +101,22 @@ func TestSensitiveMatter(t *testing.T) {
 		}
 	}
 }
+
+// TestSensitiveMatterMixedScripts: the patterns are split by script, and a
+// text in both scripts still meets the patterns of each.
+func TestSensitiveMatterMixedScripts(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{"我要找 lawyer 告你们", SensitiveLegal},
+		{"我要找lawyer", SensitiveLegal},
+		{"I will call 12315 about this", SensitiveLegal},
+		{"打12315", SensitiveLegal},
+		{"My card was CHARGED TWICE 两次", SensitivePayment},
+		{"GDPR 删除", SensitiveDataDeletion},
+		{"no complaints, 谢谢", ""},
+		{"订单 XE2026051388 到哪了", ""},
+	} {
+		if got := sensitiveMatter(c.text); got != c.want {
+			t.Errorf("sensitiveMatter(%q) = %q, want %q", c.text, got, c.want)
+		}
+	}
+}
