@@ -47,6 +47,7 @@ type Store struct {
 	read  *sql.DB // read-only pool
 	now   func() time.Time
 	group *committer // group commit of messages and new conversations
+	ckpt  *checkpointer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -92,8 +93,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s.group = group
 
-	params.Set("_query_only", "1")
 	params.Del("_txlock")
+	s.ckpt = newCheckpointer("file:" + path + "?" + params.Encode())
+
+	params.Set("_query_only", "1")
 	read := sql.OpenDB(connector{dsn: "file:" + path + "?" + params.Encode()})
 	read.SetMaxOpenConns(opts.Readers)
 	read.SetMaxIdleConns(opts.Readers)
@@ -119,7 +122,12 @@ func (c connector) Driver() driver.Driver {
 		// stay in memory: in a file they cost an UPDATE of a
 		// conversation ~100 us of temp-file writes, and a group commit
 		// several such statements per message.
-		_, err := conn.Exec("PRAGMA temp_store = MEMORY", nil)
+		if _, err := conn.Exec("PRAGMA temp_store = MEMORY", nil); err != nil {
+			return err
+		}
+		// Checkpoints belong to the checkpointer (checkpoint.go); this is
+		// the backstop for when it falls behind.
+		_, err := conn.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walBackstopPages), nil)
 		return err
 	}}
 }
@@ -133,6 +141,9 @@ func (s *Store) Close() error {
 			s.group.close()
 		}
 		var errs []error
+		if s.ckpt != nil {
+			errs = append(errs, s.ckpt.close())
+		}
 		if s.read != nil {
 			errs = append(errs, s.read.Close())
 		}
