@@ -114,10 +114,6 @@ func serveAt(t *testing.T, dir, addr string) (stop func()) {
 // protocol-v1 peer), because a real one cannot be made to die at exactly
 // that moment from inside a test.
 func TestBrowserWidgetResendsUnansweredAfterReconnect(t *testing.T) {
-	widget, err := os.ReadFile(filepath.Join("..", "..", "web", "static", "widget.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	type frame struct {
 		Type     string `json:"type"`
 		ClientID string `json:"client_id"`
@@ -127,21 +123,7 @@ func TestBrowserWidgetResendsUnansweredAfterReconnect(t *testing.T) {
 	connects := make(chan struct{}, 8) // one per socket opened
 	var mu sync.Mutex
 	socket := 0
-	up := websocket.Upgrader{}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, `<!doctype html><html><head><meta charset="utf-8"></head><body><script src="/widget.js" data-lang="en"></script></body></html>`)
-	})
-	mux.HandleFunc("/widget.js", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/javascript")
-		w.Write(widget)
-	})
-	mux.HandleFunc("/ws/chat", func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
+	srv := scriptedWidgetServer(t, "en", func(ws *websocket.Conn) {
 		mu.Lock()
 		socket++
 		n := socket
@@ -178,8 +160,6 @@ func TestBrowserWidgetResendsUnansweredAfterReconnect(t *testing.T) {
 			}
 		}
 	})
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
 
 	browser := startBrowser(t)
 	tb := newTab(t, browser)
@@ -235,25 +215,7 @@ func TestBrowserWidgetResendsUnansweredAfterReconnect(t *testing.T) {
 // the widget in Chinese is told in Chinese, and the message is offered for
 // a retry.
 func TestBrowserWidgetTellsKnownErrorsInItsLanguage(t *testing.T) {
-	widget, err := os.ReadFile(filepath.Join("..", "..", "web", "static", "widget.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	up := websocket.Upgrader{}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, `<!doctype html><html><head><meta charset="utf-8"></head><body><script src="/widget.js" data-lang="zh-CN"></script></body></html>`)
-	})
-	mux.HandleFunc("/widget.js", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/javascript")
-		w.Write(widget)
-	})
-	mux.HandleFunc("/ws/chat", func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
+	srv := scriptedWidgetServer(t, "zh-CN", func(ws *websocket.Conn) {
 		ws.WriteJSON(map[string]any{"type": "hello", "conversation": "c_1", "last_seq": 0, "lang": "zh"})
 		for {
 			var f struct {
@@ -269,8 +231,6 @@ func TestBrowserWidgetTellsKnownErrorsInItsLanguage(t *testing.T) {
 			}
 		}
 	})
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
 
 	tb := newTab(t, startBrowser(t))
 	tb.do("open the page",
@@ -286,4 +246,35 @@ func TestBrowserWidgetTellsKnownErrorsInItsLanguage(t *testing.T) {
 	}
 	tb.waitUntil("a retry is offered", `!!document.querySelector('.xiaoer-msg-shopper.xiaoer-failed .xiaoer-retry')`)
 	tb.checkConsole()
+}
+
+// scriptedWidgetServer serves a page with the real widget (data-lang
+// lang) and a chat socket that script plays, one call per connection, for
+// moments a real server cannot be made to reach on cue.
+func scriptedWidgetServer(t *testing.T, lang string, script func(ws *websocket.Conn)) *httptest.Server {
+	t.Helper()
+	widget, err := os.ReadFile(filepath.Join("..", "..", "web", "static", "widget.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := websocket.Upgrader{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `<!doctype html><html><head><meta charset="utf-8"></head><body><script src="/widget.js" data-lang="`+lang+`"></script></body></html>`)
+	})
+	mux.HandleFunc("/widget.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		w.Write(widget)
+	})
+	mux.HandleFunc("/ws/chat", func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		script(ws)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
 }
