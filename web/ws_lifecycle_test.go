@@ -115,15 +115,7 @@ func TestIdleSocketsHoldOneGoroutine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	base := runtime.NumGoroutine()
-	clients := make([]*chatclient.Client, n)
-	for i := range clients {
-		c, err := chatclient.Dial(ctx, wsURL(hs), chatclient.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		clients[i] = c
-	}
+	clients := dialClients(ctx, t, hs, n)
 	waitReturned(t, returned, n)
 	// The clients (gorilla connections read on demand) run no goroutines.
 	settled := func(want int) func() bool {
@@ -165,15 +157,7 @@ func TestShutdownClosesSocketsAfterTheirHandlersReturned(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	base := runtime.NumGoroutine()
-	clients := make([]*chatclient.Client, n)
-	for i := range clients {
-		c, err := chatclient.Dial(ctx, wsURL(hs), chatclient.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		clients[i] = c
-	}
+	clients := dialClients(ctx, t, hs, n)
 	waitReturned(t, returned, n)
 
 	if err := srv.Shutdown(ctx); err != nil {
@@ -279,4 +263,19 @@ func TestWriterStartsAndStopsInOrder(t *testing.T) {
 			t.Fatalf("the socket closed after %d frames: %v", want-1, err)
 		}
 	}
+}
+
+// dialClients opens n chat sockets to hs, closed when the test ends.
+func dialClients(ctx context.Context, t *testing.T, hs *httptest.Server, n int) []*chatclient.Client {
+	t.Helper()
+	clients := make([]*chatclient.Client, n)
+	for i := range clients {
+		c, err := chatclient.Dial(ctx, wsURL(hs), chatclient.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		clients[i] = c
+	}
+	return clients
 }
